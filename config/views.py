@@ -1,0 +1,19 @@
+"""Error pages: JSON under /api and /health, a plain page elsewhere; never a traceback."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from config.exceptions import error_body
+from config.middleware import wants_json
+
+
+def page_not_found(request, exception=None):
+    if wants_json(request):
+        return JsonResponse(error_body("Not found."), status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    if wants_json(request):
+        return JsonResponse(error_body("Internal server error."), status=500)
+    return render(request, "errors/500.html", status=500)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PersonasConfig(AppConfig):
+    name = "personas"
+    verbose_name = "Persona specs"
+    default_auto_field = "django.db.models.BigAutoField"

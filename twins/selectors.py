@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from config.errors import NotFound
+from twins.models import Memory, Twin
+
+
+def twin_list_for_user(user) -> QuerySet[Twin]:
+    """Twins the user may see: their own, or all of the tenant's with `twins.view_twin`."""
+    twins = Twin.objects.select_related("owner")
+    if user.has_perm("twins.view_twin"):
+        return twins
+    return twins.filter(owner=user)
+
+
+def twin_get_for_user(user, twin_id) -> Twin:
+    """The twin, or NotFound when it does not exist *or* the user may not see it (no existence leak)."""
+    try:
+        return twin_list_for_user(user).get(pk=twin_id)
+    except (Twin.DoesNotExist, ValueError):
+        raise NotFound("Twin not found.") from None
+
+
+def memory_list_for_twin(twin: Twin) -> QuerySet[Memory]:
+    return Memory.objects.filter(twin=twin)
