@@ -64,6 +64,10 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return super().process_request(request)
         except (OperationalError, InterfaceError) as exc:
             logger.error("database unavailable while routing %s: %s", request.get_host(), exc)
+            if request.path.rstrip("/") == "/health":
+                from config.health import health
+
+                return health(request)  # reports the outage in its own shape
             return json_error(DATABASE_UNAVAILABLE, 503)
 
     def no_tenant_found(self, request, hostname):

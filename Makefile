@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create .venv and install on demand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: install migrate seed run test bench check clean-data
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate_schemas --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo --port $(PORT)
+
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://localhost:$(PORT)/ (tenants: http://acme.localhost:$(PORT)/, http://globex.localhost:$(PORT)/)"
+	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+check: install
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: migrate
+	$(PY) -m bench
+
+# Stops nothing: the embedded server stops by itself when the last process using it exits.
+clean-data:
+	rm -rf .data

@@ -1,0 +1,113 @@
+"""Routing by host, health, API docs, and the JSON error contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tests.factories import api_client, demo_admin
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "acme.localhost"])
+def test_health_reports_the_database(db, host):
+    response = Client(HTTP_HOST=host).get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["reachable"] is True
+    assert body["version"]
+
+
+def test_unknown_host_is_a_json_404_and_never_another_tenants_data(db):
+    response = Client(HTTP_HOST="initech.localhost").get("/api/twins/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "initech.localhost" in response.json()["detail"]
+
+
+def test_public_host_serves_the_registry_admin_not_the_tenant_api(db):
+    client = Client(HTTP_HOST="localhost")
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/api/twins/").status_code == 404
+
+
+def test_public_admin_lists_tenants(db):
+    client = Client(HTTP_HOST="localhost")
+    assert client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "demo-password"}).status_code == 302
+    page = client.get("/admin/config/tenant/")
+    assert page.status_code == 200
+    assert b"Acme Ventures" in page.content and b"Globex Corporation" in page.content
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/schema", "/api/docs/"])
+def test_openapi_schema_and_docs_on_tenant_hosts(acme, path):
+    response = api_client(acme).get(path)
+    assert response.status_code == 200
+
+
+def test_openapi_schema_describes_the_twin_api(acme):
+    response = api_client(acme).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert any(path.startswith("/api/twins") for path in schema["paths"])
+
+
+def test_unknown_api_path_is_json_404(acme):
+    response = api_client(acme, demo_admin(acme)).get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": []}
+
+
+def test_wrong_method_is_json_405(acme):
+    response = api_client(acme, demo_admin(acme)).delete("/api/twins/")
+    assert response.status_code == 405
+    assert "DELETE" in response.json()["detail"]
+
+
+def test_body_over_one_mebibyte_is_413(acme):
+    body = json.dumps({"name": "x", "settings": {"blob": "a" * (1024 * 1024)}})
+    response = api_client(acme, demo_admin(acme)).post("/api/twins/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "limit" in response.json()["detail"]
+
+
+def test_unsupported_media_type_is_json_415(acme):
+    response = api_client(acme, demo_admin(acme)).post("/api/twins/", "name=x",
+                                                     content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["detail"]
+
+
+DATABASE_DOWN_SCRIPT = textwrap.dedent(
+    """
+    import json, django
+    django.setup()
+    from django.test import Client
+    for host, path in [("acme.localhost", "/api/twins/"), ("localhost", "/health")]:
+        response = Client(HTTP_HOST=host, raise_request_exception=False).get(path)
+        print(json.dumps([response.status_code, response["Content-Type"], response.content.decode()]))
+    """
+)
+
+
+def test_database_down_is_a_json_503():
+    # A real unreachable server: nothing listens on port 1.
+    env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run([sys.executable, "-c", DATABASE_DOWN_SCRIPT], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    api, health = [json.loads(line) for line in result.stdout.splitlines()[-2:]]
+    assert api[0] == 503 and api[1] == "application/json"
+    assert "database" in json.loads(api[2])["detail"].lower()
+    assert health[0] == 503 and json.loads(health[2])["database"]["reachable"] is False
+    assert "Traceback" not in result.stdout

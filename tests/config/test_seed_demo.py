@@ -1,0 +1,37 @@
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django_tenants.utils import schema_context
+from rest_framework.authtoken.models import Token
+
+from config.models import Domain, Tenant
+from twins.models import Memory, Twin
+
+
+def snapshot():
+    rows = {"tenants": sorted(Tenant.objects.values_list("schema_name", flat=True)),
+            "domains": sorted(Domain.objects.values_list("domain", flat=True))}
+    for schema in ("acme", "globex"):
+        with schema_context(schema):
+            rows[schema] = {
+                "users": sorted(get_user_model().objects.values_list("username", "is_staff")),
+                "tokens": sorted(Token.objects.values_list("key", flat=True)),
+                "twins": sorted(Twin.objects.values_list("id", "name")),
+                "memories": sorted(Memory.objects.values_list("id", flat=True)),
+            }
+    return rows
+
+
+def test_seed_demo_twice_leaves_the_same_rows(db, capsys):
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+    assert first["tenants"] == ["acme", "globex", "public"]
+    assert {"acme.localhost", "globex.localhost", "localhost", "127.0.0.1"} <= set(first["domains"])
+    assert first["acme"]["twins"] and len(first["acme"]["memories"]) >= 3
+    assert "development only" in capsys.readouterr().out.lower()
+
+
+def test_each_demo_tenant_has_its_own_token(db):
+    rows = snapshot()
+    assert set(rows["acme"]["tokens"]).isdisjoint(rows["globex"]["tokens"])
