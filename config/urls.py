@@ -14,6 +14,7 @@ api_patterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("twins.urls")),
+    path("", include("personas.urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from config.errors import NotFound
@@ -18,7 +19,7 @@ def twin_get_for_user(user, twin_id) -> Twin:
     """The twin, or NotFound when it does not exist *or* the user may not see it (no existence leak)."""
     try:
         return twin_list_for_user(user).get(pk=twin_id)
-    except (Twin.DoesNotExist, ValueError):
+    except (Twin.DoesNotExist, ValueError, ValidationError):
         raise NotFound("Twin not found.") from None
 
 

@@ -1,0 +1,98 @@
+"""Persona spec endpoints under /api/twins/{twin_id}/persona-specs: parse, call a service, shape."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from personas.previews import prompt_plan_preview
+from personas.selectors import persona_spec_active, persona_spec_get, persona_spec_list, twin_for_spec_access
+from personas.serializers import (
+    ActivePersonaSpecSerializer,
+    PersonaSpecCreatedSerializer,
+    PersonaSpecCreateSerializer,
+    PersonaSpecGeneratedSerializer,
+    PersonaSpecGenerateSerializer,
+    PersonaSpecSerializer,
+    PublishedSerializer,
+)
+from personas.services import persona_spec_create, persona_spec_generate, persona_spec_publish
+from personas.spec import persona_spec_json_schema
+
+
+class PersonaSpecViewSet(viewsets.GenericViewSet):
+    serializer_class = PersonaSpecSerializer
+    lookup_field = "version"
+    lookup_value_regex = r"\d+\.\d+\.\d+"
+
+    def twin(self):
+        return twin_for_spec_access(self.request.user, self.kwargs["twin_id"])
+
+    def get_queryset(self):  # for the schema generator; every action goes through the selectors
+        return persona_spec_list(twin=self.twin(), user=self.request.user)
+
+    def list(self, request, twin_id=None):
+        page = self.paginate_queryset(persona_spec_list(twin=self.twin(), user=request.user))
+        return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
+
+    def retrieve(self, request, twin_id=None, version=None):
+        return Response(PersonaSpecSerializer(persona_spec_get(twin=self.twin(), user=request.user,
+                                                               version=version)).data)
+
+    @extend_schema(responses=ActivePersonaSpecSerializer)
+    @action(detail=False, methods=["get"])
+    def active(self, request, twin_id=None):
+        active = persona_spec_active(twin=self.twin(), user=request.user)
+        return Response({"active": active is not None,
+                         "spec": PersonaSpecSerializer(active).data if active else None})
+
+    @extend_schema(request=PersonaSpecCreateSerializer, responses={201: PersonaSpecCreatedSerializer})
+    def create(self, request, twin_id=None):
+        twin = self.twin()
+        data = PersonaSpecCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        persona_spec = persona_spec_create(twin=twin, actor=request.user, **data.validated_data)
+        return Response(
+            {"status": persona_spec.status, "persona_spec": PersonaSpecSerializer(persona_spec).data,
+             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec)},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
+    @action(detail=False, methods=["post"])
+    def generate(self, request, twin_id=None):
+        twin = self.twin()
+        data = PersonaSpecGenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = persona_spec_generate(twin=twin, actor=request.user, **data.validated_data)
+        return Response(
+            {"status": result.persona_spec.status, "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
+             "prompt_plan_preview": prompt_plan_preview(result.persona_spec.spec),
+             "generated_from": result.generated_from},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses=PublishedSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, twin_id=None, version=None):
+        twin = self.twin()
+        persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
+        result = persona_spec_publish(persona_spec=persona_spec, actor=request.user)
+        return Response({"status": result.persona_spec.status,
+                         "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
+                         "previous_active_version": result.previous_active_version})
+
+
+class PersonaSpecJsonSchemaView(APIView):
+    """The JSON Schema of persona spec v1, for editors and client-side validation."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(persona_spec_json_schema())

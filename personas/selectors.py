@@ -1,0 +1,177 @@
+"""Reads of persona specs, including the cached active-spec lookup used on every chat request.
+
+The active-spec lookup has two cache levels:
+- a *pointer* per twin in Django's cache (LocMem, or Redis when REDIS_URL is set, so every worker
+  sees a publish at once): `(spec id, version, spec hash)` of the active version, or "none";
+- the *compiled form* of a version, keyed by tenant schema, twin and spec hash. Content-addressed,
+  so it can never be stale; kept in process memory and in Django's cache.
+A request costs at most one SQL query (cold pointer, or a compiled form missing everywhere) and none
+when both levels are warm.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import QuerySet
+
+from config.errors import NotFound, PermissionDenied
+from personas.compiler import CompiledSpec, precompile
+from personas.models import PersonaSpec
+from personas.permissions import can_view_specs
+from twins.models import Twin
+from twins.permissions import can_view_twin
+
+NO_ACTIVE_SPEC = "none"
+LOCAL_COMPILED_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class ActiveSpecPointer:
+    spec_id: str
+    version: str
+    spec_hash: str
+
+
+def twin_for_spec_access(user, twin_id) -> Twin:
+    """The twin, for a user who may see it or its specs; NotFound otherwise (no existence leak)."""
+    try:
+        twin = Twin.objects.get(pk=twin_id)
+    except (Twin.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("Twin not found.") from None
+    visible = can_view_twin(user, twin) or any(
+        user.has_perm(f"personas.{codename}")
+        for codename in ("view_personaspec", "add_personaspec", "publish_personaspec")
+    )
+    if not visible:
+        raise NotFound("Twin not found.")
+    return twin
+
+
+def persona_spec_list(*, twin, user) -> QuerySet[PersonaSpec]:
+    """Newest first by semver (never by created_at: ties happen, and 1.0.10 comes after 1.0.9)."""
+    if not can_view_specs(user, twin):
+        raise PermissionDenied("You may not view this twin's persona specs.")
+    return (
+        PersonaSpec.objects.filter(twin=twin)
+        .select_related("created_by", "published_by")
+        .order_by("-version_major", "-version_minor", "-version_patch")
+    )
+
+
+def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
+    try:
+        return persona_spec_list(twin=twin, user=user).get(version=version)
+    except PersonaSpec.DoesNotExist:
+        raise NotFound(f"Persona spec version {version} not found.") from None
+
+
+def persona_spec_active(*, twin, user) -> PersonaSpec | None:
+    return persona_spec_list(twin=twin, user=user).filter(status=PersonaSpec.Status.ACTIVE).first()
+
+
+# --- the cached hot path -------------------------------------------------------------------------
+
+def _pointer_key(twin_id) -> str:
+    return f"persona:active:{connection.schema_name}:{twin_id}"
+
+
+def _compiled_key(twin_id, spec_hash: str) -> str:
+    return f"persona:compiled:{connection.schema_name}:{twin_id}:{spec_hash}"
+
+
+class _LocalCompiledCache:
+    """Compiled forms already unpickled in this process: a Redis round trip per request is enough."""
+
+    def __init__(self, limit: int):
+        self._items: OrderedDict[str, CompiledSpec] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> CompiledSpec | None:
+        with self._lock:
+            compiled = self._items.get(key)
+            if compiled is not None:
+                self._items.move_to_end(key)
+            return compiled
+
+    def put(self, key: str, compiled: CompiledSpec) -> None:
+        with self._lock:
+            self._items[key] = compiled
+            self._items.move_to_end(key)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_local_compiled = _LocalCompiledCache(LOCAL_COMPILED_LIMIT)
+
+
+def active_spec_pointer(twin_id) -> tuple[ActiveSpecPointer | None, dict | None]:
+    """The twin's active version, and its spec when the lookup had to read it from the database."""
+    cached = cache.get(_pointer_key(twin_id))
+    if cached is not None:
+        return (None if cached == NO_ACTIVE_SPEC else ActiveSpecPointer(*cached)), None
+    row = (
+        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
+        .values_list("id", "version", "spec_hash", "spec")
+        .first()
+    )
+    if row is None:
+        cache.add(_pointer_key(twin_id), NO_ACTIVE_SPEC)
+        return None, None
+    pointer = ActiveSpecPointer(str(row[0]), row[1], row[2])
+    # add, not set: a publish that commits meanwhile sets the new pointer, and must win.
+    cache.add(_pointer_key(twin_id), (pointer.spec_id, pointer.version, pointer.spec_hash))
+    return pointer, row[3]
+
+
+def compiled_spec(twin_id, pointer: ActiveSpecPointer, spec: dict | None = None) -> CompiledSpec:
+    """The compiled form of `pointer`'s version; raises SpecValidationError if it does not compile."""
+    key = _compiled_key(twin_id, pointer.spec_hash)
+    compiled = _local_compiled.get(key)
+    if compiled is not None:
+        return compiled
+    compiled = cache.get(key)
+    if compiled is None:
+        if spec is None:
+            spec = PersonaSpec.objects.values_list("spec", flat=True).get(pk=pointer.spec_id)
+        compiled = precompile(spec)
+        cache.set(key, compiled)
+    _local_compiled.put(key, compiled)
+    return compiled
+
+
+def active_compiled_spec(twin_id) -> tuple[ActiveSpecPointer | None, CompiledSpec | None]:
+    """(pointer, compiled form) of the twin's active version, or (None, None) when it has none."""
+    pointer, spec = active_spec_pointer(twin_id)
+    if pointer is None:
+        return None, None
+    return pointer, compiled_spec(twin_id, pointer, spec)
+
+
+def active_spec_cache_refresh(twin_id) -> None:
+    """Point the cache at the twin's current active version (called after a publish commits)."""
+    row = (
+        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
+        .values_list("id", "version", "spec_hash", "spec")
+        .first()
+    )
+    if row is None:
+        cache.set(_pointer_key(twin_id), NO_ACTIVE_SPEC)
+        return
+    pointer = ActiveSpecPointer(str(row[0]), row[1], row[2])
+    compiled_spec(twin_id, pointer, row[3])  # warm before the pointer moves: the next request is fast
+    cache.set(_pointer_key(twin_id), (pointer.spec_id, pointer.version, pointer.spec_hash))
+
+
+def clear_local_compiled_cache() -> None:
+    _local_compiled.clear()

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from personas.models import PersonaSpec
+from personas.services import NOTES_MAX_LENGTH
+
+
+class PersonaSpecSerializer(serializers.ModelSerializer):
+    """A stored version: `{id, twin_id, version, status, spec, spec_hash, source, notes, created_by,
+    created_at, published_at, published_by}` (users by username)."""
+
+    twin_id = serializers.UUIDField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PersonaSpec
+        fields = ["id", "twin_id", "version", "status", "spec", "spec_hash", "source", "notes", "created_by",
+                  "created_at", "published_at", "published_by"]
+        read_only_fields = fields
+
+
+class PersonaSpecCreateSerializer(serializers.Serializer):
+    spec = serializers.JSONField(help_text="The persona spec v1 document (see /api/schemas/persona-spec-v1.json).")
+    version = serializers.CharField(required=False, max_length=40,
+                                    help_text="MAJOR.MINOR.PATCH; omitted: the next patch after the highest version.")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH, default="")
+
+
+class PersonaSpecGenerateSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH, default="")
+    auto_publish = serializers.BooleanField(required=False, default=False)
+
+
+class PromptPlanPreviewSerializer(serializers.Serializer):
+    persona_spec_version = serializers.CharField(allow_null=True)
+    intent_label = serializers.CharField(allow_null=True)
+    sections = serializers.ListField(child=serializers.DictField())
+    few_shot_ids = serializers.ListField(child=serializers.CharField())
+    selected_module_ids = serializers.ListField(child=serializers.CharField())
+    deterministic_rules = serializers.DictField()
+    fingerprint = serializers.CharField()
+    rendered = serializers.CharField()
+
+
+class PersonaSpecCreatedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PersonaSpec.Status.choices)
+    persona_spec = PersonaSpecSerializer()
+    prompt_plan_preview = PromptPlanPreviewSerializer()
+
+
+class PersonaSpecGeneratedSerializer(PersonaSpecCreatedSerializer):
+    generated_from = serializers.ListField(child=serializers.CharField())
+
+
+class ActivePersonaSpecSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    spec = PersonaSpecSerializer(allow_null=True)
+
+
+class PublishedSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    persona_spec = PersonaSpecSerializer()
+    previous_active_version = serializers.CharField(allow_null=True)

@@ -1,0 +1,12 @@
+from django.urls import re_path
+
+from config.routers import OptionalSlashRouter
+from personas.api import PersonaSpecJsonSchemaView, PersonaSpecViewSet
+
+router = OptionalSlashRouter()
+router.register(r"twins/(?P<twin_id>[0-9a-fA-F-]{36})/persona-specs", PersonaSpecViewSet, basename="persona-spec")
+
+urlpatterns = [
+    re_path(r"^schemas/persona-spec-v1\.json$", PersonaSpecJsonSchemaView.as_view(), name="persona-spec-v1-schema"),
+    *router.urls,
+]
