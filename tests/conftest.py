@@ -64,3 +64,80 @@ def committed_db(django_db_blocker):
     connection.set_schema_to_public()
 
 
+
+
+# --- a real server and a real browser ------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def live_server_port(django_db_setup):
+    """The project's WSGI app served over real HTTP on 127.0.0.1, for the whole session.
+
+    Not pytest-django's `live_server`: its teardown flushes the public schema, tenants included.
+    Tests that use it must see committed rows, so they use `committed_db`.
+    """
+    import threading
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+    server.set_app(StaticFilesHandler(WSGIHandler()))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by Playwright; skipped (with the reason) where it is not installed."""
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP *.localhost 127.0.0.1"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """`screenshot(page, "name")` saves test-artifacts/<name>.png and returns its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str):
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
