@@ -5,7 +5,9 @@ Idempotent: running it again finds what exists and creates only what is missing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -71,6 +73,12 @@ DEMO_TWINS = {
 }
 
 
+# acme's twin answers from a published persona spec; globex's stays on its legacy persona, so the
+# demo shows both paths of the chat runtime.
+DEMO_ACTIVE_SPEC_TENANTS = {"acme"}
+DEMO_SPEC_PATH = Path(__file__).resolve().parent.parent / "personas" / "fixtures" / "persona_spec_example.json"
+
+
 @dataclass
 class SeededTenant:
     schema_name: str
@@ -98,6 +106,8 @@ def seed_tenant(schema_name: str) -> SeededTenant:
         user = _ensure_user("admin", superuser=True)
         token, _ = Token.objects.get_or_create(user=user)
         twin = _ensure_twin(user, DEMO_TWINS[schema_name])
+        if schema_name in DEMO_ACTIVE_SPEC_TENANTS:
+            _ensure_active_spec(twin, user)
     return SeededTenant(schema_name, spec["domain"], user.username, token.key, str(twin.pk))
 
 
@@ -130,3 +140,16 @@ def _ensure_twin(owner, spec: dict):
             twin=twin, topic=topic, defaults={"value": value, "stance": stance, "intensity": intensity, "status": status}
         )
     return twin
+
+
+def _ensure_active_spec(twin, owner) -> None:
+    from personas.models import AuditEvent, PersonaSpec
+    from personas.services import persona_spec_create, persona_spec_publish
+
+    if PersonaSpec.objects.filter(twin=twin).exists():
+        return
+    spec = json.loads(DEMO_SPEC_PATH.read_text())
+    draft = persona_spec_create(twin=twin, actor=owner, spec=spec, notes="Demo spec, from the example fixture.",
+                                source=PersonaSpec.Source.IMPORTED, channel=AuditEvent.Channel.COMMAND,
+                                audit_action=AuditEvent.Action.IMPORT)
+    persona_spec_publish(persona_spec=draft, actor=owner, channel=AuditEvent.Channel.COMMAND)

@@ -167,7 +167,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"chat": os.environ.get("CHAT_THROTTLE_RATE", "60/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -181,6 +180,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Chat turns per user and tenant, as DRF rates: "60/min", "1000/hour"; empty disables the limit.
+CHAT_THROTTLE_RATE = os.environ.get("CHAT_THROTTLE_RATE", "60/min") or None
 
 # --- LLM -------------------------------------------------------------------------------------
 LLM_PROVIDER = os.environ.get("LLM_PROVIDER", "offline")

@@ -15,6 +15,7 @@ api_patterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("twins.urls")),
     path("", include("personas.urls")),
+    path("", include("chat.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("chat.page_urls")),
 ]
 
 handler404 = "config.views.page_not_found"

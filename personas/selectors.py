@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from config.errors import NotFound, PermissionDenied
-from personas.compiler import CompiledSpec, precompile
+from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
 from personas.models import PersonaSpec
 from personas.permissions import can_view_specs
 from twins.models import Twin
@@ -29,6 +29,14 @@ from twins.permissions import can_view_twin
 
 NO_ACTIVE_SPEC = "none"
 LOCAL_COMPILED_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class CompiledPersona:
+    """A version's compiled form, with the spec it came from (the offline responder reads it)."""
+
+    compiled: CompiledSpec
+    spec: dict
 
 
 @dataclass(frozen=True)
@@ -82,25 +90,25 @@ def _pointer_key(twin_id) -> str:
 
 
 def _compiled_key(twin_id, spec_hash: str) -> str:
-    return f"persona:compiled:{connection.schema_name}:{twin_id}:{spec_hash}"
+    return f"persona:compiled:v{COMPILER_VERSION}:{connection.schema_name}:{twin_id}:{spec_hash}"
 
 
 class _LocalCompiledCache:
     """Compiled forms already unpickled in this process: a Redis round trip per request is enough."""
 
     def __init__(self, limit: int):
-        self._items: OrderedDict[str, CompiledSpec] = OrderedDict()
+        self._items: OrderedDict[str, CompiledPersona] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> CompiledSpec | None:
+    def get(self, key: str) -> CompiledPersona | None:
         with self._lock:
             compiled = self._items.get(key)
             if compiled is not None:
                 self._items.move_to_end(key)
             return compiled
 
-    def put(self, key: str, compiled: CompiledSpec) -> None:
+    def put(self, key: str, compiled: CompiledPersona) -> None:
         with self._lock:
             self._items[key] = compiled
             self._items.move_to_end(key)
@@ -134,7 +142,7 @@ def active_spec_pointer(twin_id) -> tuple[ActiveSpecPointer | None, dict | None]
     return pointer, row[3]
 
 
-def compiled_spec(twin_id, pointer: ActiveSpecPointer, spec: dict | None = None) -> CompiledSpec:
+def compiled_persona(twin_id, pointer: ActiveSpecPointer, spec: dict | None = None) -> CompiledPersona:
     """The compiled form of `pointer`'s version; raises SpecValidationError if it does not compile."""
     key = _compiled_key(twin_id, pointer.spec_hash)
     compiled = _local_compiled.get(key)
@@ -144,18 +152,21 @@ def compiled_spec(twin_id, pointer: ActiveSpecPointer, spec: dict | None = None)
     if compiled is None:
         if spec is None:
             spec = PersonaSpec.objects.values_list("spec", flat=True).get(pk=pointer.spec_id)
-        compiled = precompile(spec)
+        compiled = CompiledPersona(precompile(spec), spec)
         cache.set(key, compiled)
     _local_compiled.put(key, compiled)
     return compiled
 
 
-def active_compiled_spec(twin_id) -> tuple[ActiveSpecPointer | None, CompiledSpec | None]:
-    """(pointer, compiled form) of the twin's active version, or (None, None) when it has none."""
+def active_compiled_persona(twin_id) -> tuple[ActiveSpecPointer | None, CompiledPersona | None]:
+    """(pointer, compiled form) of the twin's active version, or (None, None) when it has none.
+
+    Raises SpecValidationError when the active version does not compile (the caller falls back).
+    """
     pointer, spec = active_spec_pointer(twin_id)
     if pointer is None:
         return None, None
-    return pointer, compiled_spec(twin_id, pointer, spec)
+    return pointer, compiled_persona(twin_id, pointer, spec)
 
 
 def active_spec_cache_refresh(twin_id) -> None:
@@ -169,9 +180,10 @@ def active_spec_cache_refresh(twin_id) -> None:
         cache.set(_pointer_key(twin_id), NO_ACTIVE_SPEC)
         return
     pointer = ActiveSpecPointer(str(row[0]), row[1], row[2])
-    compiled_spec(twin_id, pointer, row[3])  # warm before the pointer moves: the next request is fast
+    compiled_persona(twin_id, pointer, row[3])  # warm before the pointer moves: the next request is fast
     cache.set(_pointer_key(twin_id), (pointer.spec_id, pointer.version, pointer.spec_hash))
 
 
 def clear_local_compiled_cache() -> None:
+    """Forget the compiled forms held by this process (tests; a deploy restarts workers anyway)."""
     _local_compiled.clear()

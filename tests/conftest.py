@@ -55,7 +55,7 @@ def in_acme(acme):
 
 
 @pytest.fixture
-def committed_db(django_db_blocker):
+def committed_db(django_db_setup, django_db_blocker):
     """Database access without the per-test transaction: rows are really committed (threads see them)."""
     from django.db import connection
 

@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message
+
+
+class ChatRequestSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=True)
+    conversation_id = serializers.UUIDField(required=False, allow_null=True)
+    interaction_context = serializers.ChoiceField(choices=Conversation.Context.choices, required=False)
+
+
+class TraceSerializer(serializers.Serializer):
+    persona_spec_version = serializers.CharField(allow_null=True)
+    prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
+    fallback_reason = serializers.CharField(allow_null=True)
+    intent_label = serializers.CharField()
+    module_ids = serializers.ListField(child=serializers.CharField())
+    few_shot_ids = serializers.ListField(child=serializers.CharField())
+    prompt_fingerprint = serializers.CharField()
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    latency_ms = serializers.IntegerField()
+    banned_phrase_hits = serializers.ListField(child=serializers.CharField())
+
+
+class ChatResponseSerializer(serializers.Serializer):
+    conversation_id = serializers.UUIDField()
+    reply = serializers.CharField()
+    trace = TraceSerializer()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    trace = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "role", "content", "trace", "created"]
+
+    def get_trace(self, message) -> dict | None:
+        return message.trace if message.role == Message.Role.ASSISTANT else None
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    twin_id = serializers.UUIDField(read_only=True)
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "twin_id", "interaction_context", "title", "created", "updated", "messages"]
+
+
+class ConversationSummarySerializer(serializers.ModelSerializer):
+    twin_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "twin_id", "interaction_context", "title", "created", "updated"]

@@ -1,0 +1,104 @@
+"""One chat turn: build the prompt, ask the provider, store both messages with the trace.
+
+Nothing is written until the provider has answered: a failed turn leaves no orphan user message
+and no empty conversation behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
+from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
+from chat.prompting import assemble_system_prompt
+from chat.providers import configured_provider
+from config.errors import NotFound, ValidationFailed
+
+HISTORY_TURNS = 20
+TITLE_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class ChatTurnResult:
+    conversation: Conversation
+    user_message: Message
+    reply: Message
+
+
+def conversation_for(*, twin, user, conversation_id) -> Conversation:
+    """The user's own conversation with this twin; NotFound for anyone else's or another twin's."""
+    try:
+        return Conversation.objects.get(pk=conversation_id, twin=twin, user=user)
+    except (Conversation.DoesNotExist, ValueError):
+        raise NotFound("Conversation not found.") from None
+
+
+def default_interaction_context(twin, user) -> str:
+    return Conversation.Context.OWNER_CHAT if twin.owner_id == user.pk else Conversation.Context.PUBLIC_SHARE
+
+
+def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_context: str | None = None,
+              provider=None) -> ChatTurnResult:
+    """Answer `message` as `twin`; raises ValidationFailed, NotFound, or chat.llm.LLMError."""
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed("The message is empty.", errors=[{"path": "/message", "message": "must not be empty"}])
+    if len(message) > MESSAGE_MAX_LENGTH:
+        raise ValidationFailed("The message is too long.", errors=[
+            {"path": "/message", "message": f"at most {MESSAGE_MAX_LENGTH} characters ({len(message)} given)"}])
+
+    conversation = None
+    history: list[ChatTurn] = []
+    if conversation_id:
+        conversation = conversation_for(twin=twin, user=user, conversation_id=conversation_id)
+        recent = list(conversation.messages.order_by("-created", "-id").values_list("role", "content")[:HISTORY_TURNS])
+        history = [ChatTurn(role, content) for role, content in reversed(recent)]
+        interaction_context = conversation.interaction_context
+    interaction_context = interaction_context or default_interaction_context(twin, user)
+
+    prompt = assemble_system_prompt(twin, message, interaction_context)
+    provider = provider or configured_provider()
+    completion = provider.complete(CompletionRequest(
+        system_prompt=prompt.text, history=tuple(history), user_message=message,
+        intent_label=prompt.trace["intent_label"], spec=prompt.spec, legacy_settings=prompt.legacy_settings,
+        twin_name=twin.name,
+    ))
+    trace = {
+        **prompt.trace,
+        "provider": completion.provider,
+        "model": completion.model,
+        "latency_ms": completion.latency_ms,
+        "banned_phrase_hits": find_banned_phrases(completion.text, prompt.banned_phrases),
+    }
+
+    with transaction.atomic():
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                id=uuid.uuid4(), twin=twin, user=user, interaction_context=interaction_context,
+                title=message[:TITLE_LENGTH],
+            )
+        else:
+            conversation.save(update_fields=["updated"])
+        PromptSnapshot.objects.bulk_create(
+            [PromptSnapshot(fingerprint=trace["prompt_fingerprint"], text=prompt.text)], ignore_conflicts=True)
+        user_message, reply = Message.objects.bulk_create([
+            Message(conversation=conversation, role=Message.Role.USER, content=message),
+            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
+        ])
+    return ChatTurnResult(conversation, user_message, reply)
+
+
+def conversation_messages(conversation: Conversation):
+    return conversation.messages.order_by("created", "id")
+
+
+def prompt_snapshot_for(*, user, fingerprint: str) -> PromptSnapshot:
+    """A stored system prompt, for a user who received a reply made with it."""
+    used = Message.objects.filter(conversation__user=user, trace__prompt_fingerprint=fingerprint).exists()
+    snapshot = PromptSnapshot.objects.filter(pk=fingerprint).first() if used else None
+    if snapshot is None:
+        raise NotFound("Prompt not found.")
+    return snapshot
