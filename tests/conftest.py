@@ -26,9 +26,15 @@ def _back_to_public_schema(request):
     """A request or a tenant fixture moves the shared connection to a tenant schema; undo that."""
     yield
     if "django_db_setup" in request.fixturenames:
+        from django.core.cache import cache
         from django.db import connection
 
+        from personas.selectors import clear_local_compiled_cache
+
         connection.set_schema_to_public()
+        # Rolled-back rows must not live on in the cache (active-spec pointers, throttle counters).
+        cache.clear()
+        clear_local_compiled_cache()
 
 
 @pytest.fixture

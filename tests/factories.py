@@ -42,3 +42,8 @@ def api_client(tenant: Tenant, user=None) -> APIClient:
 def demo_admin(tenant: Tenant):
     with schema_context(tenant.schema_name):
         return get_user_model().objects.get(username="admin")
+
+
+def data_queries(captured) -> list[str]:
+    """The SQL a CaptureQueriesContext saw, minus django-tenants' `SET search_path` bookkeeping."""
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from config.errors import NotFound
 from twins.models import Memory, Twin
+from twins.permissions import can_view_twin
 
 
 def twin_list_for_user(user) -> QuerySet[Twin]:
@@ -16,11 +17,17 @@ def twin_list_for_user(user) -> QuerySet[Twin]:
 
 
 def twin_get_for_user(user, twin_id) -> Twin:
-    """The twin, or NotFound when it does not exist *or* the user may not see it (no existence leak)."""
+    """The twin, or NotFound when it does not exist *or* the user may not see it (no existence leak).
+
+    Looked up by key first, so the owner (the common case) costs no permission queries.
+    """
     try:
-        return twin_list_for_user(user).get(pk=twin_id)
+        twin = Twin.objects.select_related("owner").get(pk=twin_id)
     except (Twin.DoesNotExist, ValueError, ValidationError):
         raise NotFound("Twin not found.") from None
+    if not can_view_twin(user, twin):
+        raise NotFound("Twin not found.")
+    return twin
 
 
 def memory_list_for_twin(twin: Twin) -> QuerySet[Memory]:
