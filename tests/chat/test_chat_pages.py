@@ -1,0 +1,104 @@
+"""The chat pages through Django's test client on tenant hosts: no JavaScript needed."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.test import override_settings
+from django_tenants.utils import schema_context
+
+from chat.models import Conversation
+from personas.services import persona_spec_create, persona_spec_publish
+from tests.factories import make_user
+from tests.personas.builders import example_spec, new_twin
+
+
+def login(tenant, user, password="pw-for-tests-1") -> Client:
+    client = Client(HTTP_HOST=f"{tenant.schema_name}.localhost")
+    assert client.post("/accounts/login/", {"username": user.username, "password": password}).status_code == 302
+    return client
+
+
+@pytest.fixture
+def owner(acme):
+    return make_user(acme, "page-owner")
+
+
+@pytest.fixture
+def twin(acme, owner, django_capture_on_commit_callbacks):
+    with schema_context("acme"):
+        twin = new_twin(owner, name="Maya", public_intro="I'm Maya's twin.")
+        draft = persona_spec_create(twin=twin, actor=owner, spec=example_spec())
+        with django_capture_on_commit_callbacks(execute=True):
+            persona_spec_publish(persona_spec=draft, actor=owner)
+    return twin
+
+
+def test_pages_need_a_login(acme, twin):
+    client = Client(HTTP_HOST="acme.localhost")
+    for path in ("/", f"/twins/{twin.pk}/chat"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_twin_list_shows_the_active_version(acme, owner, twin):
+    page = login(acme, owner).get("/").content.decode()
+    assert "Maya" in page and "Spec v1.0.0" in page
+
+
+def test_posting_a_message_without_javascript(acme, owner, twin):
+    client = login(acme, owner)
+    response = client.post(f"/twins/{twin.pk}/chat", {"message": "Should we offer a free pilot?"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Should we offer a free pilot?" in page
+    assert "free pilot tells you nothing" in page
+    assert "Spec v1.0.0" in page and "Offline demo responder" in page
+    assert "advice_or_stance" in page and "procedural.decision.clarify_before_advice" in page
+    assert "View system prompt" in page
+
+
+def test_the_system_prompt_link_shows_the_prompt_that_was_used(acme, owner, twin):
+    client = login(acme, owner)
+    client.post(f"/twins/{twin.pk}/chat", {"message": "How much should we raise?"})
+    with schema_context("acme"):
+        trace = Conversation.objects.get(twin=twin).messages.get(role="assistant").trace
+    page = client.get(f"/twins/{twin.pk}/prompts/{trace['prompt_fingerprint']}")
+    assert page.status_code == 200
+    assert "## CONSTITUTION" in page.content.decode()
+    # Someone who never received a reply made with that prompt cannot read it.
+    colleague = make_user(acme, perms=["twins.view_twin"])
+    assert login(acme, colleague).get(f"/twins/{twin.pk}/prompts/{trace['prompt_fingerprint']}").status_code == 404
+
+
+def test_an_empty_message_shows_an_error_and_stores_nothing(acme, owner, twin):
+    response = login(acme, owner).post(f"/twins/{twin.pk}/chat", {"message": "  "})
+    assert response.status_code == 400
+    assert "must not be empty" in response.content.decode()
+    with schema_context("acme"):
+        assert not Conversation.objects.filter(twin=twin).exists()
+
+
+def test_a_failing_model_endpoint_is_shown_in_the_page(acme, owner, twin):
+    with override_settings(LLM_PROVIDER="openai", LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_TIMEOUT_SECONDS=1):
+        response = login(acme, owner).post(f"/twins/{twin.pk}/chat", {"message": "Hello?"})
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "The language model did not answer" in page
+    assert "Hello?" in page  # the draft is kept in the form
+
+
+def test_other_users_and_tenants_cannot_open_the_chat(acme, globex, twin):
+    stranger = make_user(acme)
+    assert login(acme, stranger).get(f"/twins/{twin.pk}/chat").status_code == 404
+    globex_user = make_user(globex, "globex-user", superuser=True)
+    assert login(globex, globex_user).get(f"/twins/{twin.pk}/chat").status_code == 404
+
+
+def test_a_conversation_of_another_user_is_404(acme, owner, twin):
+    client = login(acme, owner)
+    client.post(f"/twins/{twin.pk}/chat", {"message": "Hi"})
+    with schema_context("acme"):
+        conversation_id = Conversation.objects.get(twin=twin).pk
+    viewer = make_user(acme, perms=["twins.view_twin"])
+    assert login(acme, viewer).get(f"/twins/{twin.pk}/chat?conversation={conversation_id}").status_code == 404
