@@ -1,0 +1,138 @@
+"""Text of the system prompt: how spec content reads once it is put in front of the model.
+
+Used by `personas.compiler`; kept apart so the compiler reads as selection logic and this module
+as wording. Every function is deterministic: mapping keys are sorted at every depth, so equal specs
+give byte-identical text whatever the key order of the JSON they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from personas.spec import Example, Module
+
+FEW_SHOT_INTRO = "Replies in your voice. Match their judgment and tone; do not copy their wording."
+ANTI_STYLE_INTRO = "Hold to these in every reply."
+# Anti-examples are reminders, not lessons: one short line each keeps them from dominating the prompt.
+ANTI_EXAMPLE_PROMPT_CHARS = 80
+ANTI_EXAMPLE_RESPONSE_CHARS = 160
+
+_WORD_RE = re.compile(r"\w+")
+# Words too common to say anything about topic; a small fixed list keeps ranking predictable.
+_STOPWORDS = frozenset(
+    """
+    a about an and are as at be been but by can could did do does for from had has have how if in
+    into is it its me my no not of on or our should so that the their them then there these they
+    this those to us was we were what when where which who why will with would you your
+    """.split()
+)
+
+
+def query_tokens(text: str | None) -> frozenset[str]:
+    """Lowercased words worth matching on: no stopwords, nothing shorter than two characters."""
+    if not text:
+        return frozenset()
+    words = set(_WORD_RE.findall(text.lower()))
+    words -= _STOPWORDS
+    return frozenset(word for word in words if len(word) > 1)
+
+
+def example_tokens(example: Example) -> frozenset[str]:
+    """What a query is matched against: the example's prompt and tags (the response is the persona's
+    wording, not the topic)."""
+    return query_tokens(" ".join([example.prompt, *example.tags]))
+
+
+def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
+    """`- key: value` lines, keys sorted; nested objects and lists indented below their key."""
+    pad = "  " * depth
+    lines = []
+    for key in sorted(mapping):
+        value = mapping[key]
+        if isinstance(value, dict) and value:
+            lines.append(f"{pad}- {key}:")
+            lines.extend(mapping_lines(value, depth + 1))
+        elif isinstance(value, list) and value:
+            lines.append(f"{pad}- {key}:")
+            lines.extend(list_lines(value, depth + 1))
+        else:
+            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
+    return lines
+
+
+def list_lines(items: Sequence[Any], depth: int = 0) -> list[str]:
+    """`- item` lines; an object or list inside a list is written as compact canonical JSON."""
+    pad = "  " * depth
+    return [f"{pad}- {_scalar(item, pad)}" for item in items]
+
+
+def _scalar(value: Any, pad: str) -> str:
+    if isinstance(value, str):
+        # Continuation lines stay under their bullet so a multi-line value cannot break the list.
+        return value.replace("\n", f"\n{pad}  ")
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    # Floats as JSON spells them, and objects or lists (inside a list) as compact canonical JSON.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def module_section_text(intent_label: str | None, modules: Iterable[Module]) -> str:
+    """The procedures for this intent, first listed first; "" when no module says anything."""
+    blocks = [block for block in map(_module_block, modules) if block]
+    if not blocks:
+        return ""
+    intro = (
+        f"This request looks like {intent_label}. "
+        "Follow these procedures; where they conflict, the first one listed wins."
+    )
+    return "\n\n".join([intro, *blocks])
+
+
+def _module_block(module: Module) -> str:
+    # A module with no when/do/say_style still matters (its bans and few-shots apply) but has
+    # nothing to tell the model here.
+    parts = [("When", module.when), ("Do", module.do), ("Say style", module.say_style)]
+    lines = [line for label, value in parts if value for line in mapping_lines({label: value})]
+    return "\n".join([f"### {module.id}", *lines]) if lines else ""
+
+
+def example_block(example: Example) -> str:
+    return f"Example ({example.intent_label})\nUser: {example.prompt}\nYou: {example.response}"
+
+
+def rules_paragraph(rules: Sequence[str]) -> str:
+    return "\n".join(f"- {rule}" for rule in rules)
+
+
+def never_say_paragraph(banned_phrases: Sequence[str]) -> str:
+    if not banned_phrases:
+        return ""
+    return "Never say: " + ", ".join(f'"{phrase}"' for phrase in banned_phrases)
+
+
+def anti_example_paragraph(anti_examples: Sequence[Example]) -> str:
+    return "\n".join(
+        f'- To "{clip(example.prompt, ANTI_EXAMPLE_PROMPT_CHARS)}", do not answer like this: '
+        f'"{clip(example.response, ANTI_EXAMPLE_RESPONSE_CHARS)}"'
+        for example in anti_examples
+    )
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary to at most `limit` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
