@@ -87,6 +87,7 @@ def _persona_section(twin, intent_label: str, user_message: str):
     """(persona text, persona trace fields, spec or None, banned phrases)."""
     try:
         pointer, persona = active_compiled_persona(twin.pk)
+        rendered = persona.compiled.render_for_request(intent_label, user_message) if persona else None
     except SpecValidationError as exc:
         reason = f"active persona spec does not compile: {exc}"
         logger.warning("twin %s falls back to its legacy persona: %s", twin.pk, reason)
@@ -97,7 +98,6 @@ def _persona_section(twin, intent_label: str, user_message: str):
     if pointer is None:
         return _legacy(twin, FALLBACK_NO_ACTIVE_SPEC)
 
-    rendered = persona.compiled.render_with_fingerprint(intent_label, user_message)
     trace = {
         "persona_spec_version": pointer.version,
         "prompt_source": PROMPT_SOURCE_SPEC,

@@ -18,7 +18,15 @@ from personas.compiler import precompile
 from personas.generation import MemoryInput, spec_from_twin_data
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import can_add_spec, can_publish_spec
-from personas.spec import SpecValidationError, next_patch, parse_semver, spec_hash, validate_spec
+from personas.spec import (
+    MAX_SPEC_BYTES,
+    SpecValidationError,
+    canonical_json,
+    next_patch,
+    parse_semver,
+    spec_hash,
+    validate_spec,
+)
 from twins.models import Memory, Twin
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,9 @@ def persona_spec_create(
             raise Conflict(f"Version {version} of this twin already exists.",
                            errors=[{"path": "/version", "message": f"version {version} already exists"}])
         stored = {**spec, "version": version, "schema_version": spec.get("schema_version", 1)}
+        if len(canonical_json(stored).encode("utf-8")) > MAX_SPEC_BYTES:  # the version was added after validation
+            raise ValidationFailed("The persona spec is too large.", errors=[
+                {"path": "", "message": f"the stored spec must be at most {MAX_SPEC_BYTES} bytes"}])
         major, minor, patch = parse_semver(version)
         try:
             with transaction.atomic():

@@ -14,11 +14,30 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Create the test database for every session, seeded with the demo tenants.
+
+    Replaces pytest-django's fixture, which creates the test database only when some collected test
+    asks for `db`: a session of only `committed_db` tests (threads, browser) would otherwise run
+    against the development database.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
     from config.demo import seed_demo
 
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_"), "refusing to test on a non-test database"
         seed_demo()
+    yield
+    with django_db_blocker.unblock():
+        # Server and worker threads may still hold persistent connections (CONN_MAX_AGE): end them,
+        # or the test database cannot be dropped.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        teardown_databases(config, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +84,7 @@ def committed_db(django_db_setup, django_db_blocker):
     """Database access without the per-test transaction: rows are really committed (threads see them)."""
     from django.db import connection
 
+    assert connection.settings_dict["NAME"].startswith("test_")
     with django_db_blocker.unblock():
         yield
     connection.set_schema_to_public()
