@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 migrate: install
-	$(PY) manage.py migrate_schemas --noinput
+	$(PY) manage.py migrate_schemas --noinput -v 0
 
 seed: migrate
 	$(PY) manage.py seed_demo --port $(PORT)

@@ -100,7 +100,8 @@ def seed_tenant(schema_name: str) -> SeededTenant:
     spec = DEMO_TENANTS[schema_name]
     tenant = Tenant.objects.filter(schema_name=schema_name).first()
     if tenant is None:
-        tenant = Tenant.objects.create(schema_name=schema_name, name=spec["name"])  # creates the schema
+        tenant = Tenant(schema_name=schema_name, name=spec["name"])
+        tenant.save(verbosity=0)  # creates the schema and runs the tenant migrations in it
     Domain.objects.get_or_create(domain=spec["domain"], defaults={"tenant": tenant, "is_primary": True})
     with schema_context(schema_name), transaction.atomic():
         user = _ensure_user("admin", superuser=True)

@@ -1,0 +1,54 @@
+"""`make bench`: the persona compiler and the chat runtime, printed as a table and written to
+bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import chat_bench, compiler_bench
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def main() -> None:
+    rounds = int(os.environ.get("BENCH_CHAT_ROUNDS", "150"))
+    compiler = compiler_bench.run()
+    compiler_bench.print_table(compiler)
+
+    chat_bench.setup_django()
+    token, spec_twin, legacy_twin, owner_id = chat_bench.fresh_bench_tenant()
+    chat = chat_bench.chat_latency(token, spec_twin, legacy_twin, rounds)
+    queries = chat_bench.query_counts(token, owner_id)
+
+    print("\nChat request over HTTP (gunicorn, 1 worker, offline provider, messages stored)")
+    print(f"  {'path':<16}{'median ms':>12}{'p95 ms':>10}")
+    for label in ("persona_spec", "legacy"):
+        print(f"  {label:<16}{chat['median_ms'][label]:>12.3f}{chat['p95_ms'][label]:>10.3f}")
+    verdict = "meets" if chat["meets_target"] else "MISSES"
+    print(f"  ratio spec/legacy {chat['ratio_spec_over_legacy']:.3f} ({verdict} the ≤ 1.10 target), "
+          f"{chat['requests_per_path']} requests per path")
+
+    print("\nSQL statements per request (SET search_path excluded)")
+    counts = queries["queries_per_request"]
+    print(f"  {'endpoint':<20}{'10 versions':>12}{'1,000 versions':>16}")
+    for endpoint in counts[10]:
+        print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}")
+    print(f"  equal for 10 and 1,000 versions: {queries['equal_for_10_and_1000_versions']}")
+
+    results = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "compiler": compiler,
+        "chat_http": chat,
+        **queries,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
