@@ -56,11 +56,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data = PersonaSpecCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         persona_spec = persona_spec_create(twin=twin, actor=request.user, **data.validated_data)
-        return Response(
-            {"status": persona_spec.status, "persona_spec": PersonaSpecSerializer(persona_spec).data,
-             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec)},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(_stored_version_body(persona_spec), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
     @action(detail=False, methods=["post"])
@@ -69,12 +65,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data = PersonaSpecGenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = persona_spec_generate(twin=twin, actor=request.user, **data.validated_data)
-        return Response(
-            {"status": result.persona_spec.status, "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
-             "prompt_plan_preview": prompt_plan_preview(result.persona_spec.spec),
-             "generated_from": result.generated_from},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(_stored_version_body(result.persona_spec, generated_from=result.generated_from),
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=PublishedSerializer)
     @action(detail=True, methods=["post"])
@@ -85,6 +77,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return Response({"status": result.persona_spec.status,
                          "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
                          "previous_active_version": result.previous_active_version})
+
+
+def _stored_version_body(persona_spec, **extra) -> dict:
+    """The 201 body of create and generate: the row and what the compiler makes of it."""
+    return {"status": persona_spec.status, "persona_spec": PersonaSpecSerializer(persona_spec).data,
+            "prompt_plan_preview": prompt_plan_preview(persona_spec.spec), **extra}
 
 
 class PersonaSpecJsonSchemaView(APIView):
