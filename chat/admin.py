@@ -3,12 +3,13 @@
 from django.contrib import admin
 
 from chat.models import Conversation, Message
+from config.admin_scopes import TenantSchemaOnlyAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
     """Chat history is a record of what was said: nobody edits or adds it through the admin."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -45,7 +46,7 @@ class PromptSourceFilter(TraceValueFilter):
     trace_key = "prompt_source"
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(TenantSchemaOnlyAdmin, admin.TabularInline):
     model = Message
     extra = 0
     fields = ["role", "content", "spec_version", "created"]

@@ -109,12 +109,35 @@ def seed_tenant(schema_name: str) -> SeededTenant:
         twin = _ensure_twin(user, DEMO_TWINS[schema_name])
         if schema_name in DEMO_ACTIVE_SPEC_TENANTS:
             _ensure_active_spec(twin, user)
+        _ensure_governance_staff()
     return SeededTenant(schema_name, spec["domain"], user.username, token.key, str(twin.pk))
 
 
 def seed_demo() -> list[SeededTenant]:
     seed_public()
     return [seed_tenant(schema_name) for schema_name in DEMO_TENANTS]
+
+
+# Staff users for trying persona governance in each tenant's admin (development only, like every
+# demo credential): `publisher` is in the "Persona governance" group (view, draft, publish);
+# `reviewer` may view and draft versions but not publish them.
+DEMO_GOVERNANCE_GROUP = "Persona governance"  # created by personas migration 0003
+DEMO_REVIEWER_PERMISSIONS = [
+    ("personas", "view_personaspec"), ("personas", "add_personaspec"), ("personas", "view_auditevent"),
+    ("twins", "view_twin"), ("twins", "view_memory"),
+]
+
+
+def _ensure_governance_staff() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    publisher = _ensure_user("publisher", superuser=False)
+    publisher.groups.add(Group.objects.get(name=DEMO_GOVERNANCE_GROUP))
+    reviewer = _ensure_user("reviewer", superuser=False)
+    reviewer.user_permissions.add(*(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        for app_label, codename in DEMO_REVIEWER_PERMISSIONS
+    ))
 
 
 def _ensure_user(username: str, *, superuser: bool):

@@ -53,3 +53,10 @@ def test_unknown_llm_provider_fails_the_system_check():
     assert [error.id for error in errors] == ["chat.E001"]
     assert "offline" in errors[0].msg and "openai" in errors[0].msg
     assert llm_settings_check(None) == []
+
+
+def test_chat_admin_is_not_served_on_the_public_host(db):
+    client = Client(HTTP_HOST="localhost")
+    assert client.post("/admin/login/", {"username": "admin", "password": "demo-password"}).status_code == 302
+    assert client.get("/admin/chat/conversation/").status_code == 403
+    assert b"/admin/chat/" not in client.get("/admin/").content

@@ -1,0 +1,143 @@
+"""The admin form that drafts a new persona spec version.
+
+The form only parses: the twin, the JSON text and the optional version and notes. Whether the spec
+is valid, whether the version is free and whether the user may add it is decided by
+`persona_spec_create`, the same service the API calls; when it refuses, the admin shows the form
+again with the service's errors attached to the fields they concern (`attach_refusal`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from config.errors import DomainError, PermissionDenied
+from personas.diffing import canonical_pretty_json
+from personas.models import PersonaSpec
+from twins.models import Twin
+
+VERSION_PATH = "/version"
+NOTES_PATH = "/notes"
+
+# What an empty editor starts with: every section of spec v1, empty, so the shape is visible.
+STARTER_SPEC = {
+    "schema_version": 1,
+    "identity_voice": {},
+    "decision_policy": {},
+    "stance_values": {},
+    "interaction_style": {},
+    "constitution": [],
+    "canonical_examples": [],
+    "anti_examples": [],
+    "procedural_modules": [],
+    "deterministic_rules": {"banned_phrases": [], "anti_style_rules": []},
+    "metadata": {},
+}
+
+
+def editor_text(spec: dict) -> str:
+    """A stored spec as editor text for a new draft: pretty, key-sorted, without its version
+    (the new draft gets the next version unless the editor names one)."""
+    return canonical_pretty_json({key: value for key, value in spec.items() if key != "version"})
+
+
+class SpecJsonError(ValueError):
+    pass
+
+
+def parse_spec_text(text: str) -> Any:
+    """The JSON document in `text`; SpecJsonError says where the text stops being strict JSON.
+
+    Stricter than `json.loads`: NaN and Infinity are not JSON, and a key given twice in one object
+    would otherwise silently keep only its last value.
+    """
+
+    def refuse_constant(name: str):
+        raise SpecJsonError(f"{name} is not valid JSON")
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise SpecJsonError(f"the key {key!r} appears twice in one object")
+            seen[key] = value
+        return seen
+
+    try:
+        return json.loads(text, parse_constant=refuse_constant, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError as exc:
+        raise SpecJsonError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+    except SpecJsonError as exc:
+        raise SpecJsonError(f"Not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise SpecJsonError("Not valid JSON: nested too deeply.") from None
+
+
+class PersonaSpecAddForm(forms.ModelForm):
+    requested_version = forms.CharField(
+        label="Version", required=False, max_length=40, strip=True,
+        help_text="Optional, MAJOR.MINOR.PATCH. Left empty, the twin's next patch version is assigned.",
+    )
+    spec_text = forms.CharField(
+        label="Spec (JSON)", strip=False,
+        widget=forms.Textarea(attrs={
+            "class": "persona-spec-editor", "rows": 32, "cols": 100, "spellcheck": "false",
+            "autocomplete": "off", "autocapitalize": "off", "wrap": "off",
+        }),
+        help_text=(
+            'Persona spec v1 as a JSON object. Problems are listed with their JSON Pointer path, '
+            'for example <code>/procedural_modules/2/few_shot_ids/0</code>. '
+            'Schema: <a href="/api/schemas/persona-spec-v1.json" target="_blank" rel="noopener">persona-spec-v1.json</a>.'
+        ),
+    )
+
+    # Set on the form class by the admin when the service refused an earlier submission of the
+    # same data: the form then shows those errors instead of passing.
+    refusal: DomainError | None = None
+
+    class Meta:
+        model = PersonaSpec
+        fields = ["twin", "requested_version", "spec_text", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3, "cols": 100})}
+        help_texts = {"notes": "Why this version exists: what changed and why (kept with the version)."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["twin"].queryset = Twin.objects.order_by("name", "id")
+
+    def clean_spec_text(self) -> Any:
+        try:
+            return parse_spec_text(self.cleaned_data["spec_text"])
+        except SpecJsonError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_json") from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refusal is not None:
+            attach_refusal(self, self.refusal)
+        return cleaned
+
+    @property
+    def spec(self) -> Any:
+        return self.cleaned_data["spec_text"]
+
+    @property
+    def version(self) -> str | None:
+        return self.cleaned_data.get("requested_version") or None
+
+
+def attach_refusal(form: PersonaSpecAddForm, refusal: DomainError) -> None:
+    """Put the service's errors on the fields they are about; spec problems keep their path."""
+    if isinstance(refusal, PermissionDenied) or not refusal.errors:
+        form.add_error(None, refusal.message)
+        return
+    for error in refusal.errors:
+        path, message = error.get("path", ""), error.get("message", "")
+        if path == VERSION_PATH and form.cleaned_data.get("requested_version"):
+            form.add_error("requested_version", f"{message} ({path})")
+        elif path == NOTES_PATH:
+            form.add_error("notes", message)
+        else:
+            form.add_error("spec_text", f"{path or '/'}: {message}")

@@ -1,0 +1,155 @@
+"""The governance workflow clicked through in a real browser (Debian's chromium) against a real server.
+
+Rows are committed (`committed_db`), so each test creates its own twin with a unique name. Audit
+events are append-only by design (a database trigger), so those rows stay in the test database,
+which is dropped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django_tenants.utils import schema_context
+
+from config.demo import DEMO_PASSWORD
+from personas.models import AuditEvent, PersonaSpec
+from personas.services import persona_spec_create, persona_spec_publish
+from tests.personas.builders import example_spec, new_twin
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def base_url(live_server_port):
+    return f"http://acme.localhost:{live_server_port}"
+
+
+@pytest.fixture
+def twin_with_active_version(committed_db):
+    """A fresh twin of acme with 1.0.0 published (by its owner, the demo admin)."""
+    from django.contrib.auth import get_user_model
+
+    with schema_context("acme"):
+        owner = get_user_model().objects.get(username="admin")
+        twin = new_twin(owner, f"Browser twin {uuid.uuid4().hex[:8]}")
+        first = persona_spec_create(twin=twin, actor=owner, spec=example_spec(), notes="First published version.")
+        persona_spec_publish(persona_spec=first, actor=owner)
+        return twin
+
+
+def log_in(page, base_url, username):
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def statuses(twin) -> dict[str, str]:
+    with schema_context("acme"):
+        return dict(PersonaSpec.objects.filter(twin=twin).values_list("version", "status"))
+
+
+def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, base_url, twin_with_active_version,
+                                                                      screenshot):
+    twin = twin_with_active_version
+    log_in(page, base_url, "publisher")
+
+    # The twin's page: its active version, and a way to start a new draft from it.
+    page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
+    page.click("text=New draft from active version")
+    page.wait_for_selector("#id_spec_text")
+    assert "The editor starts from" in page.inner_text(".persona-start")
+    spec = json.loads(page.input_value("#id_spec_text"))
+    assert "version" not in spec
+    spec["constitution"].append("Name the one number that would change your mind.")
+
+    # A mistake first: the errors come back on the form, with their JSON Pointer paths.
+    broken = json.loads(json.dumps(spec))
+    broken["procedural_modules"][0]["few_shot_ids"] = ["ex.missing"]
+    page.fill("#id_spec_text", json.dumps(broken, indent=2))
+    page.fill("#id_notes", "Adds a falsifiability rule.")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")
+    assert "/procedural_modules/0/few_shot_ids/0: unknown canonical example id 'ex.missing'" in page.inner_text(
+        ".field-spec_text .errorlist")
+    assert statuses(twin) == {"1.0.0": "active"}
+    screenshot(page, "admin-add-errors")
+
+    page.fill("#id_spec_text", json.dumps(spec, indent=2))
+    page.click("button:has-text('Format JSON')")
+    assert page.inner_text(".persona-editor-status") == "Valid JSON."
+    screenshot(page, "admin-add-from-active")
+    page.click("input[name=_save]")
+
+    # Saved as a draft, and the browser lands on its review page with the diff.
+    page.wait_for_selector("#spec-diff")
+    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}
+    assert "Draft version 1.0.1" in page.inner_text(".messagelist")
+    assert "Name the one number that would change your mind." in " ".join(page.locator("#spec-diff td.diff-add").all_inner_texts())
+    assert "Name the one number that would change your mind." in " ".join(page.locator("#prompt-diff td.diff-add").all_inner_texts())
+    page.select_option("#id_intent", "advice_or_stance")
+    page.click("input[value='Update preview']")
+    page.wait_for_selector("#selected-modules")
+    assert "procedural.decision.clarify_before_advice" in page.inner_text("#selected-modules")
+    screenshot(page, "admin-review")
+
+    # Publish through the confirmation page.
+    page.click("input[value='Publish this version…']")
+    page.wait_for_selector(".persona-confirmation")
+    assert "1.0.1" in page.inner_text("#goes-active") and "1.0.0" in page.inner_text("#gets-archived")
+    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}  # nothing changed yet
+    screenshot(page, "admin-publish-confirmation")
+    page.click("input[value='Yes, publish it']")
+    page.wait_for_selector(".messagelist .success")
+    assert "Published version 1.0.1" in page.inner_text(".messagelist")
+    assert statuses(twin) == {"1.0.0": "archived", "1.0.1": "active"}
+
+    # The twin's page shows the new active version, its history and the audit entry.
+    page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
+    assert "1.0.1" in page.inner_text(".field-active_version")
+    assert "review active version 1.0.1" in page.inner_text(".object-tools").lower()
+    events = page.inner_text("#audit_events-group")
+    assert "publisher" in events and "publish" in events.lower()
+    screenshot(page, "admin-twin-page")
+
+    # The audit trail, then roll back from the archived version's review page.
+    page.goto(f"{base_url}/admin/personas/auditevent/?twin__id__exact={twin.pk}")
+    first_row = page.inner_text("#result_list tbody tr:first-child")
+    assert "publisher" in first_row and "1.0.1" in first_row and "Admin" in first_row
+    screenshot(page, "admin-audit-trail")
+    with schema_context("acme"):
+        archived = PersonaSpec.objects.get(twin=twin, version="1.0.0")
+    # This time through the list's action menu, as most admin users would.
+    page.goto(f"{base_url}/admin/personas/personaspec/?twin__id__exact={twin.pk}")
+    page.check(f"input[name=_selected_action][value='{archived.pk}']")
+    page.select_option("select[name=action]", "rollback_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector(".persona-confirmation")
+    assert "1.0.0" in page.inner_text("#goes-active") and "1.0.1" in page.inner_text("#gets-archived")
+    page.click("input[value='Yes, roll back']")
+    page.wait_for_selector(".messagelist .success")
+    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "archived"}
+    with schema_context("acme"):
+        trail = list(AuditEvent.objects.filter(twin=twin).order_by("id").values_list("action", "channel", "version"))
+    assert trail[-3:] == [("create", "admin", "1.0.1"), ("publish", "admin", "1.0.1"), ("rollback", "admin", "1.0.0")]
+
+
+def test_reviewer_without_publish_permission_cannot_publish(page, base_url, twin_with_active_version, screenshot):
+    twin = twin_with_active_version
+    with schema_context("acme"):
+        owner = twin.owner
+        draft = persona_spec_create(twin=twin, actor=owner, spec=example_spec(constitution=["Be brief."]))
+    log_in(page, base_url, "reviewer")
+    page.goto(f"{base_url}/admin/personas/personaspec/{draft.pk}/review/")
+    page.wait_for_selector("#spec-diff")
+    assert page.locator("input[value='Publish this version…']").count() == 0
+    screenshot(page, "admin-review-as-reviewer")
+    page.goto(f"{base_url}/admin/personas/personaspec/?twin__id__exact={twin.pk}")
+    actions = page.locator("select[name=action] option").all_inner_texts()
+    assert "Duplicate as new draft" in actions
+    assert "Publish selected version" not in actions and "Roll back to selected version" not in actions
+    screenshot(page, "admin-list-as-reviewer")
+    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}
