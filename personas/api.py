@@ -19,6 +19,7 @@ from personas.serializers import (
     PersonaSpecGenerateSerializer,
     PersonaSpecSerializer,
     PublishedSerializer,
+    PublishRequestSerializer,
 )
 from personas.services import persona_spec_create, persona_spec_generate, persona_spec_publish
 from personas.spec import persona_spec_json_schema
@@ -68,12 +69,14 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return Response(_stored_version_body(result.persona_spec, generated_from=result.generated_from),
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=PublishedSerializer)
+    @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, twin_id=None, version=None):
         twin = self.twin()
+        data = PublishRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
-        result = persona_spec_publish(persona_spec=persona_spec, actor=request.user)
+        result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, **data.validated_data)
         return Response({"status": result.persona_spec.status,
                          "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
                          "previous_active_version": result.previous_active_version})

@@ -33,6 +33,13 @@ class PersonaSpecGenerateSerializer(serializers.Serializer):
     auto_publish = serializers.BooleanField(required=False, default=False)
 
 
+class PublishRequestSerializer(serializers.Serializer):
+    expected_active_version = serializers.CharField(
+        required=False, allow_null=True, max_length=40,
+        help_text="Publish only if this is still the active version (null: only if none is); else 409.",
+    )
+
+
 class PromptPlanPreviewSerializer(serializers.Serializer):
     persona_spec_version = serializers.CharField(allow_null=True)
     intent_label = serializers.CharField(allow_null=True)

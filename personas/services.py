@@ -35,6 +35,14 @@ FIRST_VERSION = "1.0.0"
 NOTES_MAX_LENGTH = 2000
 
 
+class ActiveVersionChanged(Conflict):
+    """The caller confirmed a publish against an active version that is no longer the active one."""
+
+
+# Sentinel: the caller does not condition the publish on the current active version.
+UNCHECKED = object()
+
+
 @dataclass(frozen=True)
 class PublishResult:
     persona_spec: PersonaSpec
@@ -125,13 +133,18 @@ def persona_spec_duplicate(*, persona_spec: PersonaSpec, actor, channel: str = A
     )
 
 
-def persona_spec_publish(*, persona_spec: PersonaSpec, actor, channel: str = AuditEvent.Channel.API) -> PublishResult:
+def persona_spec_publish(*, persona_spec: PersonaSpec, actor, channel: str = AuditEvent.Channel.API,
+                         expected_active_version: str | None | object = UNCHECKED) -> PublishResult:
     """Make `persona_spec` the twin's active version; publishing an archived version is a rollback.
 
     One transaction: lock the twin row (so concurrent publishes of one twin run one after another),
     archive the current active version, activate the target, stamp it, write the audit event. The
     compiled-prompt cache is refreshed once the transaction commits. Publishing the active version
     again changes nothing and writes nothing.
+
+    With `expected_active_version` (a version, or None for "no active version"), the publish happens
+    only if that is still the twin's active version once the row is locked: a reviewer who confirmed
+    "1.0.3 replaces 1.0.2" never silently replaces a 1.0.4 someone published meanwhile.
     """
     twin = persona_spec.twin
     if not can_publish_spec(actor, twin):
@@ -140,6 +153,13 @@ def persona_spec_publish(*, persona_spec: PersonaSpec, actor, channel: str = Aud
     with transaction.atomic():
         Twin.objects.select_for_update().filter(pk=twin.pk).first()
         target = PersonaSpec.objects.select_for_update().get(pk=persona_spec.pk)
+        if expected_active_version is not UNCHECKED:
+            current = (PersonaSpec.objects.filter(twin_id=twin.pk, status=PersonaSpec.Status.ACTIVE)
+                       .values_list("version", flat=True).first())
+            if current != expected_active_version:
+                raise ActiveVersionChanged(
+                    f"The active version is now {current or 'none'}, not {expected_active_version or 'none'}.",
+                    errors=[{"path": "/expected_active_version", "message": f"active version is {current}"}])
         if target.status == PersonaSpec.Status.ACTIVE:
             return PublishResult(target, target.version, changed=False)
         try:

@@ -19,7 +19,6 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,7 +32,12 @@ from personas.diffing import canonical_pretty_json
 from personas.forms import STARTER_SPEC, PersonaSpecAddForm, editor_text
 from personas.models import AuditEvent, PersonaSpec
 from personas.selectors import persona_spec_active
-from personas.services import persona_spec_create, persona_spec_duplicate, persona_spec_publish
+from personas.services import (
+    ActiveVersionChanged,
+    persona_spec_create,
+    persona_spec_duplicate,
+    persona_spec_publish,
+)
 from personas.spec import INTENT_LABELS, next_patch
 from twins.models import Twin
 
@@ -63,10 +67,6 @@ PUBLISH = Transition("publish_selected", "publish", PersonaSpec.Status.DRAFT, "P
                      "Yes, publish it")
 ROLLBACK = Transition("rollback_selected", "roll back to", PersonaSpec.Status.ARCHIVED,
                       "Roll back to an earlier persona spec version", "Yes, roll back")
-
-
-class StaleConfirmation(Exception):
-    pass
 
 
 @admin.register(PersonaSpec)
@@ -316,17 +316,13 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         if request.POST.get(CONFIRM_FIELD) != CONFIRM_VALUE:
             return self._transition_confirmation(request, transition, target, active)
         try:
-            with transaction.atomic():
-                # Hold the twin's row (as the publish service does) so what the user confirmed
-                # cannot change between this check and the publish.
-                Twin.objects.select_for_update().filter(pk=target.twin_id).first()
-                target = PersonaSpec.objects.select_related("twin").get(pk=target.pk)
-                active = self._active(target.twin)
-                if request.POST.get(STATE_FIELD) != _state(target, active):
-                    raise StaleConfirmation
-                result = persona_spec_publish(persona_spec=target, actor=request.user,
-                                              channel=AuditEvent.Channel.ADMIN)
-        except StaleConfirmation:
+            # The service checks, under the twin's row lock, that the version the user saw as
+            # active (and confirmed archiving) still is: otherwise nothing changes.
+            result = persona_spec_publish(persona_spec=target, actor=request.user, channel=AuditEvent.Channel.ADMIN,
+                                          expected_active_version=_confirmed_active_version(request))
+        except ActiveVersionChanged:
+            target = PersonaSpec.objects.select_related("twin").get(pk=target.pk)
+            active = self._active(target.twin)
             self.message_user(request, (
                 f"The versions of {target.twin} changed since the confirmation page was shown. Nothing was "
                 f"changed: check the page below and confirm again."
@@ -415,8 +411,17 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         return super().response_action(request, queryset)
 
 
+NO_ACTIVE_VERSION = "none"
+
+
 def _state(target: PersonaSpec, active: PersonaSpec | None) -> str:
-    return f"{target.pk}:{target.status}|{active.pk if active else 'none'}"
+    """What the confirmation page showed as active; the service publishes only if it still is."""
+    return active.version if active else NO_ACTIVE_VERSION
+
+
+def _confirmed_active_version(request) -> str | None:
+    confirmed = request.POST.get(STATE_FIELD, NO_ACTIVE_VERSION)
+    return None if confirmed == NO_ACTIVE_VERSION else confirmed
 
 
 def _refusal_text(prefix: str, refusal: DomainError):

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from chat.checks import llm_settings_check
 from chat.models import Conversation, Message
-from tests.factories import api_client, demo_admin, make_user
+from tests.factories import api_client, make_user
 from tests.personas.builders import new_twin
 
 

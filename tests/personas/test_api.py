@@ -203,3 +203,15 @@ def test_json_schema_of_v1_is_served(acme):
     schema = response.json()
     assert schema["$id"].endswith("persona-spec-v1.json")
     assert "procedural_modules" in schema["properties"]
+
+
+def test_publish_conditioned_on_the_active_version(client, twin):
+    post_spec(client, twin)
+    post_spec(client, twin)
+    assert client.post(base(twin) + "/1.0.0/publish", {"expected_active_version": None}, format="json").status_code == 200
+    stale = client.post(base(twin) + "/1.0.1/publish", {"expected_active_version": None}, format="json")
+    assert stale.status_code == 409
+    assert "1.0.0" in stale.json()["detail"]
+    assert client.get(base(twin) + "/active").json()["spec"]["version"] == "1.0.0"
+    ok = client.post(base(twin) + "/1.0.1/publish", {"expected_active_version": "1.0.0"}, format="json")
+    assert ok.status_code == 200 and ok.json()["previous_active_version"] == "1.0.0"

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from config.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import (
+    ActiveVersionChanged,
     persona_spec_create,
     persona_spec_duplicate,
     persona_spec_generate,
@@ -225,3 +226,14 @@ def test_globex_does_not_see_acme_specs(twin, owner):
     with schema_context("globex"):
         assert not PersonaSpec.objects.filter(twin_id=twin.pk).exists()
     assert connection.schema_name == "acme"
+
+
+def test_a_publish_conditioned_on_a_stale_active_version_changes_nothing(twin, owner):
+    first, second = create(twin, owner), create(twin, owner)
+    persona_spec_publish(persona_spec=first, actor=owner)
+    events = AuditEvent.objects.filter(twin=twin).count()
+    with pytest.raises(ActiveVersionChanged):
+        persona_spec_publish(persona_spec=second, actor=owner, expected_active_version=None)
+    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}
+    assert AuditEvent.objects.filter(twin=twin).count() == events
+    assert persona_spec_publish(persona_spec=second, actor=owner, expected_active_version="1.0.0").changed
