@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
@@ -32,7 +33,7 @@ def conversation_for(*, twin, user, conversation_id) -> Conversation:
     """The user's own conversation with this twin; NotFound for anyone else's or another twin's."""
     try:
         return Conversation.objects.get(pk=conversation_id, twin=twin, user=user)
-    except (Conversation.DoesNotExist, ValueError):
+    except (Conversation.DoesNotExist, ValueError, ValidationError):  # ValidationError: not a UUID
         raise NotFound("Conversation not found.") from None
 
 

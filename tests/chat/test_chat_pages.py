@@ -102,3 +102,7 @@ def test_a_conversation_of_another_user_is_404(acme, owner, twin):
         conversation_id = Conversation.objects.get(twin=twin).pk
     viewer = make_user(acme, perms=["twins.view_twin"])
     assert login(acme, viewer).get(f"/twins/{twin.pk}/chat?conversation={conversation_id}").status_code == 404
+
+
+def test_a_malformed_conversation_id_is_404(acme, owner, twin):
+    assert login(acme, owner).get(f"/twins/{twin.pk}/chat?conversation=not-a-uuid").status_code == 404
