@@ -9,10 +9,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin_scopes import TenantSchemaOnlyAdmin
 from config.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.admin import PersonaSpecHistoryInline, RecentAuditEventInline
 from personas.admin.display import review_link, review_url
-from config.admin_scopes import TenantSchemaOnlyAdmin
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_generate
 from twins.models import Memory, Twin

@@ -11,8 +11,8 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from personas.admin.display import compact_time, review_link
 from config.admin_scopes import TenantSchemaOnlyAdmin
+from personas.admin.display import compact_time, review_link
 from personas.models import AuditEvent
 
 

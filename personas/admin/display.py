@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 
 from personas.models import PersonaSpec
 

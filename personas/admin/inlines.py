@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
+from config.admin_scopes import TenantSchemaOnlyAdmin
 from personas.admin.audit import ReadOnlyAdminMixin
 from personas.admin.display import review_link, status_badge
-from config.admin_scopes import TenantSchemaOnlyAdmin
 from personas.models import AuditEvent, PersonaSpec
 
 # An inline shows every row it is given; these keep a twin's page quick however long its history.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-from django.test import override_settings
+from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation
