@@ -117,7 +117,8 @@ def _forget_dead_postmaster(pgdata: Path) -> None:
             pid = int(lines[0])
         except (OSError, ValueError, IndexError):
             return
-        if _process_alive(psutil, pid):
+        # A negative pid is a standalone backend (initdb, single-user mode): never ours to clear.
+        if pid <= 0 or _process_alive(psutil, pid):
             return
         port = lines[3].strip() if len(lines) > 3 else ""
         socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
