@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: install migrate seed run test bench check clean-data
+.PHONY: install migrate seed run test bench check stop-db clean-data
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ check: install
 bench: migrate
 	$(PY) -m bench
 
-# Stops nothing: the embedded server stops by itself when the last process using it exits.
-clean-data:
+# The embedded server stops by itself when the last process using it exits normally; after a
+# kill -9 (or a background job killed with SIGTERM) it keeps running until this.
+stop-db: install
+	@$(PY) -c "from pathlib import Path; from config.database import stop_embedded_server as stop; \
+	print('embedded PostgreSQL stopped' if stop(Path('.data/postgres')) else 'no embedded PostgreSQL running')"
+
+clean-data: stop-db
 	rm -rf .data

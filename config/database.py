@@ -8,6 +8,7 @@ exits normally.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import time
@@ -143,3 +144,19 @@ def _ensure_database(server, name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def stop_embedded_server(pgdata: Path) -> bool:
+    """Stop the embedded server on `pgdata` if one runs (`make stop-db`); True if one was stopped.
+
+    Normally unnecessary: the server stops when the last process using it exits normally. A process
+    killed with SIGKILL or SIGTERM leaves it running; this stops it on purpose.
+    """
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    server = start_embedded_server(pgdata)
+    server.stop()
+    # This process no longer holds the server: pgserver must not try to stop it again at exit.
+    atexit.unregister(server._cleanup)
+    server.global_process_id_list.get_and_remove(os.getpid())
+    return True
