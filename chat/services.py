@@ -6,11 +6,13 @@ and no empty conversation behind.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
@@ -83,13 +85,52 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
             )
         else:
             conversation.save(update_fields=["updated"])
-        PromptSnapshot.objects.bulk_create(
-            [PromptSnapshot(fingerprint=trace["prompt_fingerprint"], text=prompt.text)], ignore_conflicts=True)
+        _store_prompt_snapshot(trace["prompt_fingerprint"], prompt.text)
         user_message, reply = Message.objects.bulk_create([
             Message(conversation=conversation, role=Message.Role.USER, content=message),
             Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
         ])
     return ChatTurnResult(conversation, user_message, reply)
+
+
+class _StoredFingerprints:
+    """Fingerprints this process knows are stored (committed) in a tenant's schema.
+
+    A snapshot never changes (its key is the hash of its text), so once stored there is no need to
+    send its ~14 KB again with every reply made from the same prompt.
+    """
+
+    def __init__(self, limit: int = 4096):
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._keys
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+            while len(self._keys) > self._limit:
+                self._keys.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+stored_fingerprints = _StoredFingerprints()
+
+
+def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
+    key = f"{connection.schema_name}:{fingerprint}"
+    if key in stored_fingerprints:
+        return
+    PromptSnapshot.objects.bulk_create([PromptSnapshot(fingerprint=fingerprint, text=text)], ignore_conflicts=True)
+    # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
+    transaction.on_commit(lambda: stored_fingerprints.add(key))
 
 
 def conversation_messages(conversation: Conversation):

@@ -48,12 +48,14 @@ def _back_to_public_schema(request):
         from django.core.cache import cache
         from django.db import connection
 
+        from chat.services import stored_fingerprints
         from personas.selectors import clear_local_compiled_cache
 
         connection.set_schema_to_public()
-        # Rolled-back rows must not live on in the cache (active-spec pointers, throttle counters).
+        # Rolled-back rows must not live on in caches (active-spec pointers, throttle counters).
         cache.clear()
         clear_local_compiled_cache()
+        stored_fingerprints.clear()
 
 
 @pytest.fixture

@@ -217,3 +217,14 @@ def test_openai_endpoint_too_slow_is_a_502(client, twin):
             response = chat(client, twin)
     assert response.status_code == 502
     assert "0.5" in response.json()["detail"] or "time" in response.json()["detail"].lower()
+
+
+def test_a_stored_prompt_is_not_sent_again(client, twin, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = chat(client, twin).json()
+    with CaptureQueriesContext(connection) as captured:
+        second = chat(client, twin).json()
+    assert second["trace"]["prompt_fingerprint"] == first["trace"]["prompt_fingerprint"]
+    assert not any("chat_promptsnapshot" in q for q in data_queries(captured))
+    with schema_context("acme"):
+        assert PromptSnapshot.objects.filter(pk=first["trace"]["prompt_fingerprint"]).count() == 1
