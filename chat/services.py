@@ -6,9 +6,7 @@ and no empty conversation behind.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,6 +17,7 @@ from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapsho
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
 from config.errors import NotFound, ValidationFailed
+from config.lru import BoundedLRU
 
 HISTORY_TURNS = 20
 TITLE_LENGTH = 80
@@ -93,35 +92,10 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
     return ChatTurnResult(conversation, user_message, reply)
 
 
-class _StoredFingerprints:
-    """Fingerprints this process knows are stored (committed) in a tenant's schema.
-
-    A snapshot never changes (its key is the hash of its text), so once stored there is no need to
-    send its ~14 KB again with every reply made from the same prompt.
-    """
-
-    def __init__(self, limit: int = 4096):
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def __contains__(self, key: str) -> bool:
-        with self._lock:
-            return key in self._keys
-
-    def add(self, key: str) -> None:
-        with self._lock:
-            self._keys[key] = None
-            self._keys.move_to_end(key)
-            while len(self._keys) > self._limit:
-                self._keys.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._keys.clear()
-
-
-stored_fingerprints = _StoredFingerprints()
+# Fingerprints this process knows are stored (committed) in a tenant's schema. A snapshot never
+# changes (its key is the hash of its text), so once stored there is no need to send its ~14 KB again
+# with every reply made from the same prompt.
+stored_fingerprints: BoundedLRU[bool] = BoundedLRU(4096)
 
 
 def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
@@ -130,7 +104,7 @@ def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
         return
     PromptSnapshot.objects.bulk_create([PromptSnapshot(fingerprint=fingerprint, text=text)], ignore_conflicts=True)
     # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
-    transaction.on_commit(lambda: stored_fingerprints.add(key))
+    transaction.on_commit(lambda: stored_fingerprints.put(key, True))
 
 
 def conversation_messages(conversation: Conversation):

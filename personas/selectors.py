@@ -11,8 +11,6 @@ when both levels are warm.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -21,6 +19,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from config.errors import NotFound, PermissionDenied
+from config.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
 from personas.models import PersonaSpec
 from personas.permissions import can_view_specs
@@ -93,34 +92,17 @@ def _compiled_key(twin_id, spec_hash: str) -> str:
     return f"persona:compiled:v{COMPILER_VERSION}:{connection.schema_name}:{twin_id}:{spec_hash}"
 
 
-class _LocalCompiledCache:
-    """Compiled forms already unpickled in this process: a Redis round trip per request is enough."""
-
-    def __init__(self, limit: int):
-        self._items: OrderedDict[str, CompiledPersona] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> CompiledPersona | None:
-        with self._lock:
-            compiled = self._items.get(key)
-            if compiled is not None:
-                self._items.move_to_end(key)
-            return compiled
-
-    def put(self, key: str, compiled: CompiledPersona) -> None:
-        with self._lock:
-            self._items[key] = compiled
-            self._items.move_to_end(key)
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+# Compiled forms already unpickled in this process: one cache round trip per request is enough.
+_local_compiled: BoundedLRU[CompiledPersona] = BoundedLRU(LOCAL_COMPILED_LIMIT)
 
 
-_local_compiled = _LocalCompiledCache(LOCAL_COMPILED_LIMIT)
+def _active_row(twin_id):
+    """(id, version, spec_hash, spec) of the twin's active version, or None: one query."""
+    return (
+        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
+        .values_list("id", "version", "spec_hash", "spec")
+        .first()
+    )
 
 
 def active_spec_pointer(twin_id) -> tuple[ActiveSpecPointer | None, dict | None]:
@@ -128,11 +110,7 @@ def active_spec_pointer(twin_id) -> tuple[ActiveSpecPointer | None, dict | None]
     cached = cache.get(_pointer_key(twin_id))
     if cached is not None:
         return (None if cached == NO_ACTIVE_SPEC else ActiveSpecPointer(*cached)), None
-    row = (
-        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
-        .values_list("id", "version", "spec_hash", "spec")
-        .first()
-    )
+    row = _active_row(twin_id)
     if row is None:
         cache.add(_pointer_key(twin_id), NO_ACTIVE_SPEC)
         return None, None
@@ -171,11 +149,7 @@ def active_compiled_persona(twin_id) -> tuple[ActiveSpecPointer | None, Compiled
 
 def active_spec_cache_refresh(twin_id) -> None:
     """Point the cache at the twin's current active version (called after a publish commits)."""
-    row = (
-        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
-        .values_list("id", "version", "spec_hash", "spec")
-        .first()
-    )
+    row = _active_row(twin_id)
     if row is None:
         cache.set(_pointer_key(twin_id), NO_ACTIVE_SPEC)
         return
