@@ -300,6 +300,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             self.message_user(request, _refusal_text(f"Could not duplicate version {source.version}", refusal),
                               messages.ERROR)
             return None
+        self.log_addition(request, created, f"Added as a duplicate of version {source.version}.")
         self.message_user(request, format_html(
             "Version {} of {} was duplicated as the new draft {}. Nothing was published.",
             source.version, source.twin, review_link(created.pk, created.version),
@@ -341,6 +342,8 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             return None
         archived = f" Version {result.previous_active_version} was archived." if result.previous_active_version else ""
         done = "Published" if transition is PUBLISH else "Rolled back to"
+        # Django's own object history too, beside the audit trail (which stays the record of truth).
+        self.log_change(request, result.persona_spec, f"{done} version {target.version}.{archived}")
         self.message_user(request, format_html(
             "{} version {} of {}: it is now the active version.{}",
             done, review_link(target.pk, target.version), target.twin, archived,

@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -417,7 +418,9 @@ def test_publish_asks_for_confirmation_first_and_changes_nothing_until_confirmed
     assert audit_rows(draft.twin) == [*before, ("publish", "admin", "1.0.1", "1.0.0", "admin-publisher")]
     with schema_context("acme"):
         published = PersonaSpec.objects.get(pk=draft.pk)
+        history = list(LogEntry.objects.filter(object_id=str(draft.pk)).values_list("change_message", flat=True))
     assert published.published_by_id == publisher.pk and published.published_at is not None
+    assert history == ["Published version 1.0.1. Version 1.0.0 was archived."]  # the admin's object history
 
 
 def test_publishing_the_first_version_names_nothing_to_archive(in_acme, twin, owner, publisher):
