@@ -5,14 +5,22 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from personas.previews import prompt_plan_preview
-from personas.selectors import persona_spec_active, persona_spec_get, persona_spec_list, twin_for_spec_access
+from personas.selectors import (
+    audit_event_list,
+    persona_spec_active,
+    persona_spec_get,
+    persona_spec_list,
+    twin_for_spec_access,
+)
 from personas.serializers import (
     ActivePersonaSpecSerializer,
+    AuditEventSerializer,
     PersonaSpecCreatedSerializer,
     PersonaSpecCreateSerializer,
     PersonaSpecGeneratedSerializer,
@@ -86,6 +94,16 @@ def _stored_version_body(persona_spec, **extra) -> dict:
     """The 201 body of create and generate: the row and what the compiler makes of it."""
     return {"status": persona_spec.status, "persona_spec": PersonaSpecSerializer(persona_spec).data,
             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec), **extra}
+
+
+class AuditEventListView(ListAPIView):
+    """GET /api/twins/{twin_id}/audit-events: who created, published and rolled back what, newest first."""
+
+    serializer_class = AuditEventSerializer
+
+    def get_queryset(self):
+        twin = twin_for_spec_access(self.request.user, self.kwargs["twin_id"])
+        return audit_event_list(twin=twin, user=self.request.user)
 
 
 class PersonaSpecJsonSchemaView(APIView):

@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from config.errors import NotFound, PermissionDenied
 from config.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
-from personas.models import PersonaSpec
+from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import can_view_specs
 from twins.models import Twin
 from twins.permissions import can_view_twin
@@ -76,6 +76,13 @@ def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
         return persona_spec_list(twin=twin, user=user).get(version=version)
     except PersonaSpec.DoesNotExist:
         raise NotFound(f"Persona spec version {version} not found.") from None
+
+
+def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:
+    """The twin's governance history, newest first; visible to whoever may view its specs."""
+    if not can_view_specs(user, twin):
+        raise PermissionDenied("You may not view this twin's persona specs.")
+    return AuditEvent.objects.filter(twin=twin).order_by("-created_at", "-id")
 
 
 def persona_spec_active(*, twin, user) -> PersonaSpec | None:

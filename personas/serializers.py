@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from personas.models import PersonaSpec
+from personas.models import AuditEvent, PersonaSpec
 from personas.services import NOTES_MAX_LENGTH
 
 
@@ -70,3 +70,14 @@ class PublishedSerializer(serializers.Serializer):
     status = serializers.CharField()
     persona_spec = PersonaSpecSerializer()
     previous_active_version = serializers.CharField(allow_null=True)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    twin_id = serializers.UUIDField(read_only=True)
+    actor = serializers.CharField(source="actor_username", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "twin_id", "created_at", "actor", "action", "channel", "version", "previous_version",
+                  "details"]
+        read_only_fields = fields

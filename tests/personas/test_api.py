@@ -215,3 +215,16 @@ def test_publish_conditioned_on_the_active_version(client, twin):
     assert client.get(base(twin) + "/active").json()["spec"]["version"] == "1.0.0"
     ok = client.post(base(twin) + "/1.0.1/publish", {"expected_active_version": "1.0.0"}, format="json")
     assert ok.status_code == 200 and ok.json()["previous_active_version"] == "1.0.0"
+
+
+def test_audit_events_of_a_twin(acme, globex, client, twin):
+    post_spec(client, twin)
+    client.post(base(twin) + "/1.0.0/publish")
+    events = client.get(f"/api/twins/{twin.pk}/audit-events").json()
+    assert set(events) == {"count", "next", "previous", "results"}
+    assert [(e["action"], e["version"], e["actor"], e["channel"]) for e in events["results"]] == [
+        ("publish", "1.0.0", "api-owner", "api"), ("create", "1.0.0", "api-owner", "api")]
+    viewer = api_client(acme, make_user(acme, perms=["twins.view_twin"]))
+    assert viewer.get(f"/api/twins/{twin.pk}/audit-events").status_code == 403
+    assert api_client(acme, make_user(acme)).get(f"/api/twins/{twin.pk}/audit-events").status_code == 404
+    assert api_client(globex, demo_admin(globex)).get(f"/api/twins/{twin.pk}/audit-events").status_code == 404
