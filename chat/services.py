@@ -111,9 +111,11 @@ def conversation_messages(conversation: Conversation):
     return conversation.messages.order_by("created", "id")
 
 
-def prompt_snapshot_for(*, user, fingerprint: str) -> PromptSnapshot:
-    """A stored system prompt, for a user who received a reply made with it."""
-    used = Message.objects.filter(conversation__user=user, trace__prompt_fingerprint=fingerprint).exists()
+def prompt_snapshot_for(*, user, twin, fingerprint: str) -> PromptSnapshot:
+    """A stored system prompt, for a user who received a reply of this twin made with it."""
+    used = Message.objects.filter(
+        conversation__user=user, conversation__twin=twin, trace__prompt_fingerprint=fingerprint
+    ).exists()
     snapshot = PromptSnapshot.objects.filter(pk=fingerprint).first() if used else None
     if snapshot is None:
         raise NotFound("Prompt not found.")

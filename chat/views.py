@@ -81,7 +81,7 @@ def chat_page(request, twin_id):
 def prompt_page(request, twin_id, fingerprint):
     twin = _twin_or_404(request.user, twin_id)
     try:
-        snapshot = prompt_snapshot_for(user=request.user, fingerprint=fingerprint)
+        snapshot = prompt_snapshot_for(user=request.user, twin=twin, fingerprint=fingerprint)
     except NotFound:
         raise Http404("Prompt not found") from None
     return render(request, "chat/prompt.html", {"twin": twin, "snapshot": snapshot,

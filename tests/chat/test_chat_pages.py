@@ -68,6 +68,10 @@ def test_the_system_prompt_link_shows_the_prompt_that_was_used(acme, owner, twin
     # Someone who never received a reply made with that prompt cannot read it.
     colleague = make_user(acme, perms=["twins.view_twin"])
     assert login(acme, colleague).get(f"/twins/{twin.pk}/prompts/{trace['prompt_fingerprint']}").status_code == 404
+    # Nor under another twin's address.
+    with schema_context("acme"):
+        other_twin = new_twin(owner, name="Other twin")
+    assert client.get(f"/twins/{other_twin.pk}/prompts/{trace['prompt_fingerprint']}").status_code == 404
 
 
 def test_an_empty_message_shows_an_error_and_stores_nothing(acme, owner, twin):
