@@ -11,6 +11,8 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
+from django.db import DatabaseError
+
 from chat.intents import classify_intent
 from chat.models import Conversation
 from personas.selectors import active_compiled_persona
@@ -62,9 +64,9 @@ def assemble_system_prompt(twin, user_message: str, interaction_context: str) ->
     parts = [_identity_frame(twin), "## INTERACTION CONTEXT\n" + CONTEXT_INSTRUCTIONS.get(
         interaction_context, CONTEXT_INSTRUCTIONS[Conversation.Context.OWNER_CHAT])]
     parts.append(persona_text)
-    custom = (settings.get("system_prompt") or "").strip() if isinstance(settings.get("system_prompt"), str) else ""
-    if custom:
-        parts.append("## CUSTOM INSTRUCTIONS\n" + custom)
+    custom = settings.get("system_prompt")
+    if isinstance(custom, str) and custom.strip():
+        parts.append("## CUSTOM INSTRUCTIONS\n" + custom.strip())
     text = "\n\n".join(parts)
 
     trace = {
@@ -92,6 +94,8 @@ def _persona_section(twin, intent_label: str, user_message: str):
         reason = f"active persona spec does not compile: {exc}"
         logger.warning("twin %s falls back to its legacy persona: %s", twin.pk, reason)
         return _legacy(twin, reason)
+    except DatabaseError:
+        raise  # an outage is a 503, not a persona problem
     except Exception as exc:  # a compiler bug must cost the persona, never the reply
         logger.exception("compiling the active persona spec of twin %s failed", twin.pk)
         return _legacy(twin, f"active persona spec failed to compile ({exc.__class__.__name__})")
