@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from chat.models import Conversation, Message
-from config.admin_scopes import TenantSchemaOnlyAdmin
+from core.admin_scopes import TenantSchemaOnlyAdmin
 
 
 class ReadOnlyAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):

@@ -18,7 +18,7 @@ from chat.serializers import (
 )
 from chat.services import chat_turn, conversation_for
 from chat.throttling import ChatRateThrottle
-from config.exceptions import error_body
+from core.exceptions import error_body
 from twins.selectors import twin_get_for_user
 
 

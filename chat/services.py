@@ -16,8 +16,8 @@ from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
-from config.errors import NotFound, ValidationFailed
-from config.lru import BoundedLRU
+from core.errors import NotFound, ValidationFailed
+from core.lru import BoundedLRU
 
 HISTORY_TURNS = 20
 TITLE_LENGTH = 80

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.llm import LLMError
 from chat.models import MESSAGE_MAX_LENGTH, Conversation
 from chat.services import chat_turn, conversation_for, conversation_messages, prompt_snapshot_for
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from personas.models import PersonaSpec
 from twins.selectors import twin_get_for_user, twin_list_for_user
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django_tenants.admin import TenantAdminMixin
 
-from config.admin_scopes import PublicSchemaOnlyAdmin
+from core.admin_scopes import PublicSchemaOnlyAdmin
 from config.models import Domain, Tenant
 
 

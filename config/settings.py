@@ -53,6 +53,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "demo",  # seed_demo; no models
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -76,9 +77,9 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 PUBLIC_DOMAINS = env_list("PUBLIC_DOMAINS", "localhost,127.0.0.1")
 
 MIDDLEWARE = [
-    "config.middleware.RequestBodyLimitMiddleware",
-    "config.middleware.TenantRoutingMiddleware",
-    "config.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.TenantRoutingMiddleware",
+    "core.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, chat pages) from gunicorn itself: no separate web server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -179,9 +180,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

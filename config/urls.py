@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.health import health
+from core.health import health
 
 admin.site.site_header = "Persona governance"
 admin.site.site_title = "Persona governance"

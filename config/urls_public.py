@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from config.health import health
+from core.health import health
 
 admin.site.site_header = "Persona governance"
 

@@ -3,8 +3,8 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from config.exceptions import error_body
-from config.middleware import wants_json
+from core.exceptions import error_body
+from core.middleware import wants_json
 
 
 def page_not_found(request, exception=None):

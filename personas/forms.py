@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from config.errors import DomainError, PermissionDenied
+from core.errors import DomainError, PermissionDenied
 from personas.diffing import canonical_pretty_json
 from personas.models import PersonaSpec
 from twins.models import Twin

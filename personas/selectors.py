@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from config.errors import NotFound, PermissionDenied
-from config.lru import BoundedLRU
+from core.errors import NotFound, PermissionDenied
+from core.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import can_view_specs

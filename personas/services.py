@@ -2,7 +2,7 @@
 
 The API, the admin and management commands all call these, so each change has one path, one
 permission check and one audit entry. Services take keyword arguments, run in one transaction and
-raise `config.errors` exceptions; they never build responses.
+raise `core.errors` exceptions; they never build responses.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, PermissionDenied, ValidationFailed
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.compiler import precompile
 from personas.generation import MemoryInput, spec_from_twin_data
 from personas.models import AuditEvent, PersonaSpec

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from personas.api import AuditEventListView, PersonaSpecJsonSchemaView, PersonaSpecViewSet
 
 router = OptionalSlashRouter()

@@ -24,7 +24,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    from config.demo import seed_demo
+    from demo.seeding import seed_demo
 
     with django_db_blocker.unblock():
         config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})

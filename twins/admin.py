@@ -9,8 +9,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin_scopes import TenantSchemaOnlyAdmin
-from config.errors import Conflict, PermissionDenied, ValidationFailed
+from core.admin_scopes import TenantSchemaOnlyAdmin
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.admin import PersonaSpecHistoryInline, RecentAuditEventInline
 from personas.admin.display import review_link, review_url
 from personas.models import AuditEvent, PersonaSpec

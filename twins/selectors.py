@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from config.errors import NotFound
+from core.errors import NotFound
 from twins.models import Memory, Twin
 from twins.permissions import can_view_twin
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from config.errors import PermissionDenied
+from core.errors import PermissionDenied
 from twins.models import Memory, Twin
 from twins.permissions import can_add_memory, can_change_twin
 

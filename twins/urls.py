@@ -1,4 +1,4 @@
-from config.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from twins.api import MemoryViewSet, TwinViewSet
 
 router = OptionalSlashRouter()

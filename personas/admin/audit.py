@@ -11,7 +11,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from config.admin_scopes import TenantSchemaOnlyAdmin
+from core.admin_scopes import TenantSchemaOnlyAdmin
 from personas.admin.display import compact_time, review_link
 from personas.models import AuditEvent
 

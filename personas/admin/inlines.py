@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from config.admin_scopes import TenantSchemaOnlyAdmin
+from core.admin_scopes import TenantSchemaOnlyAdmin
 from personas.admin.audit import ReadOnlyAdminMixin
 from personas.admin.display import review_link, status_badge
 from personas.models import AuditEvent, PersonaSpec

@@ -24,8 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from config.admin_scopes import TenantSchemaOnlyAdmin
-from config.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from core.admin_scopes import TenantSchemaOnlyAdmin
+from core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from personas.admin.display import compact_time, new_draft_url, review_link, review_url, status_badge
 from personas.admin.review import NO_INTENT, intent_from_param, persona_spec_review
 from personas.diffing import canonical_pretty_json

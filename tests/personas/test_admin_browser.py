@@ -13,7 +13,7 @@ import uuid
 import pytest
 from django_tenants.utils import schema_context
 
-from config.demo import DEMO_PASSWORD
+from demo.seeding import DEMO_PASSWORD
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create, persona_spec_publish
 from tests.personas.builders import example_spec, new_twin

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from config.exceptions import DATABASE_UNAVAILABLE, error_body
+from core.exceptions import DATABASE_UNAVAILABLE, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         except (OperationalError, InterfaceError) as exc:
             logger.error("database unavailable while routing %s: %s", request.get_host(), exc)
             if request.path.rstrip("/") == "/health":
-                from config.health import health
+                from core.health import health
 
                 return health(request)  # reports the outage in its own shape
             return json_error(DATABASE_UNAVAILABLE, 503)

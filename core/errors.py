@@ -1,4 +1,4 @@
-"""Domain errors raised by services and selectors; `config.exceptions` turns them into JSON responses.
+"""Domain errors raised by services and selectors; `core.exceptions` turns them into JSON responses.
 
 Services never build HTTP responses; they raise one of these, and the API, the admin and management
 commands each present it their own way.

@@ -1,4 +1,4 @@
-from config.lru import BoundedLRU
+from core.lru import BoundedLRU
 
 
 def test_keeps_the_most_recently_used_entries():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from config.demo import DEMO_PASSWORD, seed_demo
+from demo.seeding import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
