@@ -18,6 +18,25 @@ from personas.spec import SEMVER_RE
 
 SEMVER_SQL_PATTERN = SEMVER_RE.pattern  # POSIX-compatible: anchors, groups, \d
 
+# Semver by its integer parts: 1.0.10 is newer than 1.0.9, and timestamps can tie.
+SEMVER_NEWEST_FIRST = ("-version_major", "-version_minor", "-version_patch")
+
+
+class PersonaSpecQuerySet(models.QuerySet):
+    """The named reads of versions; every "active version" and "newest first" query goes through these."""
+
+    def of_twin(self, twin_or_id) -> PersonaSpecQuerySet:
+        return self.filter(twin_id=getattr(twin_or_id, "pk", twin_or_id))
+
+    def active(self) -> PersonaSpecQuerySet:
+        return self.filter(status=PersonaSpec.Status.ACTIVE)
+
+    def drafts(self) -> PersonaSpecQuerySet:
+        return self.filter(status=PersonaSpec.Status.DRAFT)
+
+    def newest_first(self) -> PersonaSpecQuerySet:
+        return self.order_by(*SEMVER_NEWEST_FIRST)
+
 
 class PersonaSpec(models.Model):
     class Status(models.TextChoices):
@@ -51,8 +70,10 @@ class PersonaSpec(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = PersonaSpecQuerySet.as_manager()
+
     class Meta:
-        ordering = ["twin", "-version_major", "-version_minor", "-version_patch"]
+        ordering = ["twin", *SEMVER_NEWEST_FIRST]
         permissions = [("publish_personaspec", "Can publish and roll back persona spec versions")]
         indexes = [
             models.Index(

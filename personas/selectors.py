@@ -21,12 +21,14 @@ from django.db.models import QuerySet
 from core.errors import NotFound, PermissionDenied
 from core.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
+from personas.spec import next_patch
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import can_view_specs
 from twins.models import Twin
 from twins.permissions import can_view_twin
 
 NO_ACTIVE_SPEC = "none"
+FIRST_VERSION = "1.0.0"
 LOCAL_COMPILED_LIMIT = 256
 
 
@@ -64,11 +66,17 @@ def persona_spec_list(*, twin, user) -> QuerySet[PersonaSpec]:
     """Newest first by semver (never by created_at: ties happen, and 1.0.10 comes after 1.0.9)."""
     if not can_view_specs(user, twin):
         raise PermissionDenied("You may not view this twin's persona specs.")
-    return (
-        PersonaSpec.objects.filter(twin=twin)
-        .select_related("created_by", "published_by")
-        .order_by("-version_major", "-version_minor", "-version_patch")
+    return PersonaSpec.objects.of_twin(twin).select_related("created_by", "published_by").newest_first()
+
+
+def persona_spec_next_version(twin) -> str:
+    """The version a new draft gets when none is asked for: the next patch after the twin's highest
+    version (numeric order), or 1.0.0 for its first. Callers that store it hold the twin's row lock."""
+    latest = (
+        PersonaSpec.objects.of_twin(twin).newest_first()
+        .values_list("version_major", "version_minor", "version_patch").first()
     )
+    return next_patch(latest) if latest else FIRST_VERSION
 
 
 def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
@@ -86,7 +94,7 @@ def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:
 
 
 def persona_spec_active(*, twin, user) -> PersonaSpec | None:
-    return persona_spec_list(twin=twin, user=user).filter(status=PersonaSpec.Status.ACTIVE).first()
+    return persona_spec_list(twin=twin, user=user).active().first()
 
 
 # --- the cached hot path -------------------------------------------------------------------------
@@ -106,7 +114,7 @@ _local_compiled: BoundedLRU[CompiledPersona] = BoundedLRU(LOCAL_COMPILED_LIMIT)
 def _active_row(twin_id):
     """(id, version, spec_hash, spec) of the twin's active version, or None: one query."""
     return (
-        PersonaSpec.objects.filter(twin_id=twin_id, status=PersonaSpec.Status.ACTIVE)
+        PersonaSpec.objects.of_twin(twin_id).active()
         .values_list("id", "version", "spec_hash", "spec")
         .first()
     )

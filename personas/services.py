@@ -18,11 +18,11 @@ from personas.compiler import precompile
 from personas.generation import MemoryInput, spec_from_twin_data
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import can_add_spec, can_publish_spec
+from personas.selectors import persona_spec_next_version
 from personas.spec import (
     MAX_SPEC_BYTES,
     SpecValidationError,
     canonical_json,
-    next_patch,
     parse_semver,
     spec_hash,
     validate_spec,
@@ -31,7 +31,6 @@ from twins.models import Memory, Twin
 
 logger = logging.getLogger(__name__)
 
-FIRST_VERSION = "1.0.0"
 NOTES_MAX_LENGTH = 2000
 
 
@@ -79,7 +78,7 @@ def persona_spec_create(
     with transaction.atomic():
         locked_twin = Twin.objects.select_for_update().get(pk=twin.pk)
         if version is None:
-            version = _next_version(locked_twin)
+            version = persona_spec_next_version(locked_twin)
         elif PersonaSpec.objects.filter(twin=locked_twin, version=version).exists():
             raise Conflict(f"Version {version} of this twin already exists.",
                            errors=[{"path": "/version", "message": f"version {version} already exists"}])
@@ -217,16 +216,6 @@ def _requested_version(spec: object, version: str | None) -> str | None:
                 {"path": "/version", "message": "must be a semantic version MAJOR.MINOR.PATCH, like 1.2.3"}
             ]) from None
     return version
-
-
-def _next_version(twin: Twin) -> str:
-    latest = (
-        PersonaSpec.objects.filter(twin=twin)
-        .order_by("-version_major", "-version_minor", "-version_patch")
-        .values_list("version_major", "version_minor", "version_patch")
-        .first()
-    )
-    return next_patch(latest) if latest else FIRST_VERSION
 
 
 def _audit(*, actor, action, channel, twin, persona_spec=None, previous_version="", details=None) -> AuditEvent:
