@@ -52,7 +52,8 @@ def fresh_bench_tenant():
     from rest_framework.authtoken.models import Token
 
     from config.models import Domain, Tenant
-    from personas.services import persona_spec_create, persona_spec_publish
+    from personas.services import persona_spec_create
+    from personas.transitions import persona_spec_publish
     from twins.services import twin_create
 
     existing = Tenant.objects.filter(schema_name="bench").first()

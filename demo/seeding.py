@@ -168,7 +168,8 @@ def _ensure_twin(owner, spec: dict):
 
 def _ensure_active_spec(twin, owner) -> None:
     from personas.models import AuditEvent, PersonaSpec
-    from personas.services import persona_spec_create, persona_spec_publish
+    from personas.services import persona_spec_create
+    from personas.transitions import persona_spec_publish
 
     if PersonaSpec.objects.filter(twin=twin).exists():
         return

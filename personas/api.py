@@ -1,4 +1,8 @@
-"""Persona spec endpoints under /api/twins/{twin_id}/persona-specs: parse, call a service, shape."""
+"""Persona spec endpoints under /api/twins/{twin_id}/persona-specs.
+
+Thin views: an input serializer parses, one selector, service or transition acts, and the output
+serializer that the OpenAPI schema documents shapes the response, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +33,9 @@ from personas.serializers import (
     PublishedSerializer,
     PublishRequestSerializer,
 )
-from personas.services import persona_spec_create, persona_spec_generate, persona_spec_publish
+from personas.services import persona_spec_create, persona_spec_generate
 from personas.spec import persona_spec_json_schema
+from personas.transitions import persona_spec_publish
 
 
 class PersonaSpecViewSet(viewsets.GenericViewSet):
@@ -56,8 +61,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def active(self, request, twin_id=None):
         active = persona_spec_active(twin=self.twin(), user=request.user)
-        return Response({"active": active is not None,
-                         "spec": PersonaSpecSerializer(active).data if active else None})
+        return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
     @extend_schema(request=PersonaSpecCreateSerializer, responses={201: PersonaSpecCreatedSerializer})
     def create(self, request, twin_id=None):
@@ -65,7 +69,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data = PersonaSpecCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         persona_spec = persona_spec_create(twin=twin, actor=request.user, **data.validated_data)
-        return Response(_stored_version_body(persona_spec), status=status.HTTP_201_CREATED)
+        body = PersonaSpecCreatedSerializer(_stored_version(persona_spec)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
     @action(detail=False, methods=["post"])
@@ -74,8 +79,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data = PersonaSpecGenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = persona_spec_generate(twin=twin, actor=request.user, **data.validated_data)
-        return Response(_stored_version_body(result.persona_spec, generated_from=result.generated_from),
-                        status=status.HTTP_201_CREATED)
+        body = PersonaSpecGeneratedSerializer(_stored_version(result.persona_spec,
+                                                             generated_from=result.generated_from)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
     @action(detail=True, methods=["post"])
@@ -85,14 +91,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
         result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, **data.validated_data)
-        return Response({"status": result.persona_spec.status,
-                         "persona_spec": PersonaSpecSerializer(result.persona_spec).data,
-                         "previous_active_version": result.previous_active_version})
+        return Response(PublishedSerializer(result).data)
 
 
-def _stored_version_body(persona_spec, **extra) -> dict:
-    """The 201 body of create and generate: the row and what the compiler makes of it."""
-    return {"status": persona_spec.status, "persona_spec": PersonaSpecSerializer(persona_spec).data,
+def _stored_version(persona_spec, **extra) -> dict:
+    """What create and generate answer: the row and what the compiler makes of it."""
+    return {"status": persona_spec.status, "persona_spec": persona_spec,
             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec), **extra}
 
 

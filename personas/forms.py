@@ -2,8 +2,8 @@
 
 The form only parses: the twin, the JSON text and the optional version and notes. Whether the spec
 is valid, whether the version is free and whether the user may add it is decided by
-`persona_spec_create`, the same service the API calls; when it refuses, the admin shows the form
-again with the service's errors attached to the fields they concern (`attach_refusal`).
+`persona_spec_create`, the same service the API calls; when it refuses, the admin's add view shows
+the form again with the service's errors attached to the fields they concern (`attach_refusal`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django import forms
 
 from core.errors import DomainError, PermissionDenied
 from personas.diffing import canonical_pretty_json
-from personas.models import PersonaSpec
+from personas.models import NOTES_MAX_LENGTH
 from twins.models import Twin
 
 VERSION_PATH = "/version"
@@ -75,7 +75,8 @@ def parse_spec_text(text: str) -> Any:
         raise SpecJsonError("Not valid JSON: nested too deeply.") from None
 
 
-class PersonaSpecAddForm(forms.ModelForm):
+class PersonaSpecAddForm(forms.Form):
+    twin = forms.ModelChoiceField(queryset=Twin.objects.none())
     requested_version = forms.CharField(
         label="Version", required=False, max_length=40, strip=True,
         help_text="Optional, MAJOR.MINOR.PATCH. Left empty, the twin's next patch version is assigned.",
@@ -93,31 +94,20 @@ class PersonaSpecAddForm(forms.ModelForm):
         ),
     )
 
-    # Set on the form class by the admin when the service refused an earlier submission of the
-    # same data: the form then shows those errors instead of passing.
-    refusal: DomainError | None = None
+    notes = forms.CharField(
+        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "cols": 100}),
+        help_text="Why this version exists: what changed and why (kept with the version).",
+    )
 
-    class Meta:
-        model = PersonaSpec
-        fields = ["twin", "requested_version", "spec_text", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3, "cols": 100})}
-        help_texts = {"notes": "Why this version exists: what changed and why (kept with the version)."}
-
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, twins=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["twin"].queryset = Twin.objects.order_by("name", "id")
+        self.fields["twin"].queryset = twins if twins is not None else Twin.objects.order_by("name", "id")
 
     def clean_spec_text(self) -> Any:
         try:
             return parse_spec_text(self.cleaned_data["spec_text"])
         except SpecJsonError as exc:
             raise forms.ValidationError(str(exc), code="invalid_json") from None
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.refusal is not None:
-            attach_refusal(self, self.refusal)
-        return cleaned
 
     @property
     def spec(self) -> Any:

@@ -16,6 +16,8 @@ from django.db import models
 
 from personas.spec import SEMVER_RE
 
+NOTES_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 2000
 SEMVER_SQL_PATTERN = SEMVER_RE.pattern  # POSIX-compatible: anchors, groups, \d
 
 # Semver by its integer parts: 1.0.10 is newer than 1.0.9, and timestamps can tie.
@@ -60,7 +62,7 @@ class PersonaSpec(models.Model):
     spec = models.JSONField()
     spec_hash = models.CharField(max_length=64)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
-    notes = models.TextField(blank=True, max_length=2000)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -107,6 +109,7 @@ class AuditEvent(models.Model):
         GENERATE = "generate", "Generate"
         PUBLISH = "publish", "Publish"
         ROLLBACK = "rollback", "Roll back"
+        REPUBLISH = "republish", "Re-publish"
         IMPORT = "import", "Import"
 
     class Channel(models.TextChoices):
@@ -126,6 +129,8 @@ class AuditEvent(models.Model):
     persona_spec = models.ForeignKey(PersonaSpec, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     version = models.CharField(max_length=40, blank=True)
     previous_version = models.CharField(max_length=40, blank=True)
+    # Why the actor did it, in their words (publish, rollback, re-publish): shown in the audit trail.
+    reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -133,7 +138,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["twin", "-created_at"], name="audit_event_twin_recent")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(action__in=["create", "generate", "publish", "rollback", "import"]),
+                condition=models.Q(action__in=["create", "generate", "publish", "rollback", "republish", "import"]),
                 name="audit_event_action_valid",
             ),
             models.CheckConstraint(

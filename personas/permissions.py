@@ -1,15 +1,79 @@
-"""Who may act on a twin's persona specs: its owner everything, others what model permissions grant."""
+"""May this user do X to this twin's persona specs? One answer for every channel.
+
+The API, the admin (its buttons, its actions and the views behind them), management commands and
+the lifecycle transitions all ask here, so a rule cannot differ between channels. The rule: a twin's
+owner may do everything on that twin; anyone else needs the model permission of the action.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 
-def can_view_specs(user, twin) -> bool:
-    return twin.owner_id == user.pk or user.has_perm("personas.view_personaspec")
-
-
-def can_add_spec(user, twin) -> bool:
-    return twin.owner_id == user.pk or user.has_perm("personas.add_personaspec")
+from core.errors import PermissionDenied
 
 
-def can_publish_spec(user, twin) -> bool:
-    return twin.owner_id == user.pk or user.has_perm("personas.publish_personaspec")
+class SpecAction(StrEnum):
+    VIEW = "view"
+    ADD = "add"
+    PUBLISH = "publish"
+
+
+# The Django permission that grants each action on every twin of the tenant.
+PERMISSIONS = {
+    SpecAction.VIEW: "personas.view_personaspec",
+    SpecAction.ADD: "personas.add_personaspec",
+    SpecAction.PUBLISH: "personas.publish_personaspec",
+}
+
+REFUSALS = {
+    SpecAction.VIEW: "You may not view this twin's persona specs.",
+    SpecAction.ADD: "You may not add persona specs to this twin.",
+    SpecAction.PUBLISH: "You may not publish or roll back persona specs of this twin.",
+}
+
+
+def may(user, action: SpecAction, twin) -> bool:
+    """Whether `user` may do `action` to the specs of `twin`."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return twin.owner_id == user.pk or user.has_perm(PERMISSIONS[action])
+
+
+def require(user, action: SpecAction, twin) -> None:
+    """`may`, or PermissionDenied with a message fit to show on any channel."""
+    if not may(user, action, twin):
+        raise PermissionDenied(REFUSALS[action])
+
+
+def may_on_some_twin(user, action: SpecAction) -> bool:
+    """Whether `user` may do `action` to at least one twin: decides whether the admin offers it at all
+    (the per-twin answer is `may`, asked again when the action runs)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.has_perm(PERMISSIONS[action]) or user.twins.exists()
+
+
+def may_see_specs_of(user, twin) -> bool:
+    """Whether the twin exists for `user` on the spec endpoints: it is theirs, they may view twins, or
+    they hold any persona spec permission. Otherwise the twin is a 404, never a 403 (no existence leak)."""
+    if twin.owner_id == user.pk or user.has_perm("twins.view_twin"):
+        return True
+    return any(user.has_perm(permission) for permission in PERMISSIONS.values())
+
+
+def users_who_may(action: SpecAction, twin) -> list[str]:
+    """Usernames of the active users who may do `action` to `twin`: told to a user who may not, so they
+    know whom to ask. The owner first, then superusers and holders of the permission (directly or by group)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    app_label, codename = PERMISSIONS[action].split(".")
+    granted = Q(is_superuser=True) | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app_label
+    ) | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    names = list(
+        get_user_model().objects.filter(granted, is_active=True).exclude(pk=twin.owner_id)
+        .values_list("username", flat=True).distinct().order_by("username")
+    )
+    owner = twin.owner
+    return ([owner.username] if owner.is_active else []) + names

@@ -18,14 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound
 from core.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
 from personas.spec import next_patch
 from personas.models import AuditEvent, PersonaSpec
-from personas.permissions import can_view_specs
+from personas.permissions import SpecAction, may_see_specs_of, require
 from twins.models import Twin
-from twins.permissions import can_view_twin
 
 NO_ACTIVE_SPEC = "none"
 FIRST_VERSION = "1.0.0"
@@ -53,19 +52,14 @@ def twin_for_spec_access(user, twin_id) -> Twin:
         twin = Twin.objects.get(pk=twin_id)
     except (Twin.DoesNotExist, ValueError, ValidationError):
         raise NotFound("Twin not found.") from None
-    visible = can_view_twin(user, twin) or any(
-        user.has_perm(f"personas.{codename}")
-        for codename in ("view_personaspec", "add_personaspec", "publish_personaspec")
-    )
-    if not visible:
+    if not may_see_specs_of(user, twin):
         raise NotFound("Twin not found.")
     return twin
 
 
 def persona_spec_list(*, twin, user) -> QuerySet[PersonaSpec]:
     """Newest first by semver (never by created_at: ties happen, and 1.0.10 comes after 1.0.9)."""
-    if not can_view_specs(user, twin):
-        raise PermissionDenied("You may not view this twin's persona specs.")
+    require(user, SpecAction.VIEW, twin)
     return PersonaSpec.objects.of_twin(twin).select_related("created_by", "published_by").newest_first()
 
 
@@ -88,8 +82,7 @@ def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
 
 def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:
     """The twin's governance history, newest first; visible to whoever may view its specs."""
-    if not can_view_specs(user, twin):
-        raise PermissionDenied("You may not view this twin's persona specs.")
+    require(user, SpecAction.VIEW, twin)
     return AuditEvent.objects.filter(twin=twin).order_by("-created_at", "-id")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from personas.models import AuditEvent, PersonaSpec
-from personas.services import NOTES_MAX_LENGTH
+from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
@@ -38,6 +38,10 @@ class PublishRequestSerializer(serializers.Serializer):
         required=False, allow_null=True, max_length=40,
         help_text="Publish only if this is still the active version (null: only if none is); else 409.",
     )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default="",
+        help_text="Why: stored on the audit event (publish, rollback or re-publish) and shown in the audit trail.",
+    )
 
 
 class PromptPlanPreviewSerializer(serializers.Serializer):
@@ -68,6 +72,10 @@ class ActivePersonaSpecSerializer(serializers.Serializer):
 
 class PublishedSerializer(serializers.Serializer):
     status = serializers.CharField()
+    action = serializers.ChoiceField(
+        choices=["publish", "republish", "rollback", ""],
+        help_text="What the audit trail recorded; empty when the version was already active (nothing changed).",
+    )
     persona_spec = PersonaSpecSerializer()
     previous_active_version = serializers.CharField(allow_null=True)
 
@@ -79,5 +87,5 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = ["id", "twin_id", "created_at", "actor", "action", "channel", "version", "previous_version",
-                  "details"]
+                  "reason", "details"]
         read_only_fields = fields

@@ -1,10 +1,12 @@
 """Persona spec versions in the tenant admin: list, draft a new version, review it, publish it.
 
 Stored versions are immutable, so there is no change form: opening a version shows its review page
-(compiled prompt, diff against the active version). Every change goes through the services the API
-uses, with `channel="admin"`:
-- the add form calls `persona_spec_create` (in `save_model`);
-- the actions call `persona_spec_publish` (publish, roll back) and `persona_spec_duplicate`.
+(compiled prompt, diff against the active version). Every change goes through the services and
+lifecycle transitions the API uses, with `channel="admin"`:
+- the add page (a plain view: form → `persona_spec_create` → review page, or the form again with
+  the service's refusal) drafts a version;
+- the actions run the transitions PUBLISH, ROLLBACK and DUPLICATE: `check()` decides what the page
+  offers and why not, `execute()` does it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django import forms as django_forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
@@ -29,49 +31,59 @@ from core.errors import Conflict, DomainError, PermissionDenied, ValidationFaile
 from personas.admin.display import compact_time, new_draft_url, review_link, review_url, status_badge
 from personas.admin.review import NO_INTENT, intent_from_param, persona_spec_review
 from personas.diffing import canonical_pretty_json
-from personas.forms import STARTER_SPEC, PersonaSpecAddForm, editor_text
+from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, editor_text
 from personas.models import AuditEvent, PersonaSpec
-from personas.selectors import persona_spec_active
-from personas.services import (
+from personas.permissions import SpecAction, may, may_on_some_twin, users_who_may
+from personas.selectors import persona_spec_active, persona_spec_next_version
+from personas.services import persona_spec_create
+from personas.spec import INTENT_LABELS
+from personas.transitions import (
+    DUPLICATE,
+    PUBLISH,
+    ROLLBACK,
     ActiveVersionChanged,
-    persona_spec_create,
-    persona_spec_duplicate,
-    persona_spec_publish,
+    Verdict,
+    publish_transition_for,
 )
-from personas.spec import INTENT_LABELS, next_patch
 from twins.models import Twin
 
 CONFIRM_FIELD = "confirm"
 CONFIRM_VALUE = "yes"
 # The state the confirmation page described; the confirmed POST is refused if it has moved since.
 STATE_FIELD = "confirmation_state"
+REASON_FIELD = "reason"
 START_FROM_ACTIVE = "active"
-PUBLISH_PERMISSION = "personas.publish_personaspec"
 
 # Refusals a service raises for a well-formed request: shown to the user, never a server error.
 SERVICE_REFUSALS = (ValidationFailed, Conflict, PermissionDenied)
 
 
 @dataclass(frozen=True)
-class Transition:
-    """Publish or roll back: make the selected version the twin's active one."""
+class ActionPage:
+    """How the admin presents a transition: its action, its confirmation page, its result."""
 
     action: str
-    verb: str  # "publish", "roll back"
-    from_status: str
     title: str
     button: str
+    done: str  # "Published", "Rolled back to"
 
 
-PUBLISH = Transition("publish_selected", "publish", PersonaSpec.Status.DRAFT, "Publish a persona spec version",
-                     "Yes, publish it")
-ROLLBACK = Transition("rollback_selected", "roll back to", PersonaSpec.Status.ARCHIVED,
-                      "Roll back to an earlier persona spec version", "Yes, roll back")
+ACTION_PAGES = {
+    PUBLISH.name: ActionPage("publish_selected", "Publish a persona spec version", "Yes, publish it", "Published"),
+    ROLLBACK.name: ActionPage("rollback_selected", "Roll back to an earlier persona spec version", "Yes, roll back",
+                              "Rolled back to"),
+    DUPLICATE.name: ActionPage("duplicate_selected", "Duplicate a persona spec version as a new draft",
+                               "Yes, create the draft", "Duplicated"),
+}
+# A refused publish or rollback of a non-active version points to the action that applies instead.
+OTHER_ACTION_HINT = {
+    PUBLISH.name: "use “Roll back to selected version”",
+    ROLLBACK.name: "use “Publish selected version”",
+}
 
 
 @admin.register(PersonaSpec)
 class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
-    form = PersonaSpecAddForm
     list_display = ["twin", "version_link", "status_badge", "source", "created_by", "created", "published_by",
                     "published"]
     list_display_links = None
@@ -79,7 +91,6 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
     list_select_related = ["twin", "created_by", "published_by"]
     search_fields = ["twin__name", "version"]
     search_help_text = "Search by twin name or version."
-    # Semver by its integer parts: 1.0.10 is newer than 1.0.9, and timestamps can tie.
     ordering = ["twin__name", "twin_id", "-version_major", "-version_minor", "-version_patch"]
     actions = ["publish_selected", "rollback_selected", "duplicate_selected"]
     add_form_template = "admin/personas/personaspec/add_form.html"
@@ -88,6 +99,11 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
                               "published_at", "published_by", "spec_hash", "spec_json"]
 
     # --- permissions: versions are added and change status; they are never edited or deleted ----
+    # Whether a user may act on one twin is `personas.permissions.may`, the rule of every channel;
+    # these only decide whether the admin offers an action at all.
+
+    def has_add_permission(self, request):
+        return self.in_scope(request) and may_on_some_twin(request.user, SpecAction.ADD)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -96,7 +112,12 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         return False
 
     def has_publish_permission(self, request, obj=None):
-        return request.user.has_perm(PUBLISH_PERMISSION)
+        if obj is not None:
+            return may(request.user, SpecAction.PUBLISH, obj.twin)
+        return may_on_some_twin(request.user, SpecAction.PUBLISH)
+
+    def has_duplicate_permission(self, request, obj=None):
+        return self.has_add_permission(request)
 
     # --- list ---------------------------------------------------------------------------------
 
@@ -151,8 +172,9 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         intent_label = intent_from_param(request.GET.get("intent"))
         review = persona_spec_review(persona_spec, active, intent_label=intent_label,
                                      user_query=request.GET.get("q", "").strip())
-        can_publish = self.has_publish_permission(request)
-        can_add = self.has_add_permission(request)
+        make_active = publish_transition_for(persona_spec, active)
+        verdict = make_active.check(request.user, persona_spec, active=active, channel=AuditEvent.Channel.ADMIN)
+        can_add = may(request.user, SpecAction.ADD, persona_spec.twin)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -169,84 +191,81 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "twin_url": _admin_url_if_allowed(request, persona_spec.twin, "twins", "twin"),
             "audit_url": _audit_changelist_url(request, persona_spec.twin),
             "active_review_url": review_url(review.active.pk) if review.active else None,
-            "publish_action": (
-                PUBLISH.action if can_publish and persona_spec.status == PUBLISH.from_status
-                else ROLLBACK.action if can_publish and persona_spec.status == ROLLBACK.from_status
-                else None
-            ),
+            "publish_action": ACTION_PAGES[make_active.name].action if verdict.allowed else None,
+            "publish_refusal": _publish_refusal(persona_spec, make_active, verdict),
             "can_duplicate": can_add,
             "new_draft_url": new_draft_url(persona_spec.twin_id, persona_spec.version) if can_add else None,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/personas/personaspec/review.html", context)
 
-    # --- adding a version ---------------------------------------------------------------------
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:  # the read-only detail (popups): a plain form, nothing to fill in
-            kwargs["form"] = django_forms.ModelForm
-            return super().get_form(request, obj, change, **kwargs)
-        form = super().get_form(request, obj, change, **kwargs)
-        refusal = getattr(request, "_persona_spec_refusal", None)
-        if refusal is not None:
-            form = type(form.__name__, (form,), {"refusal": refusal})
-        return form
+    # --- adding a version: a plain view, form → service → review page ---------------------------
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None:
+        if obj is not None:  # the read-only detail (popups)
             return [(None, {"fields": self.readonly_detail_fields})]
         return [(None, {"fields": ["twin", "requested_version", "spec_text", "notes"]})]
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_detail_fields if obj is not None else []
 
-    def get_changeform_initial_data(self, request):
-        initial = {
-            key: value for key, value in super().get_changeform_initial_data(request).items()
-            if key in ("twin", "notes")
-        }
-        source = self._start_from(request)
-        initial["spec_text"] = editor_text(source.spec if source else STARTER_SPEC)
-        return initial
-
     def add_view(self, request, form_url="", extra_context=None):
-        source = self._start_from(request, report=request.method == "GET")
-        extra_context = {
-            **(extra_context or {}),
+        if not self.has_add_permission(request):
+            raise HttpPermissionDenied
+        twins = Twin.objects.order_by("name", "id")
+        if request.method == "POST":
+            form = PersonaSpecAddForm(request.POST, twins=twins)
+            if form.is_valid():
+                try:
+                    created = persona_spec_create(
+                        twin=form.cleaned_data["twin"], actor=request.user, spec=form.spec, version=form.version,
+                        notes=form.cleaned_data.get("notes") or "", source=PersonaSpec.Source.MANUAL,
+                        channel=AuditEvent.Channel.ADMIN,
+                    )
+                except SERVICE_REFUSALS as refusal:
+                    attach_refusal(form, refusal)  # nothing was stored: the form again, errors on their fields
+                else:
+                    return self._added(request, created)
+            source = None
+        else:
+            source = self._start_from(request, report=True)
+            form = PersonaSpecAddForm(twins=twins, initial={
+                "twin": request.GET.get("twin") if source is None else source.twin_id,
+                "spec_text": editor_text(source.spec if source else STARTER_SPEC),
+            })
+        return self._add_page(request, form, source, form_url, extra_context)
+
+    def _add_page(self, request, form, source, form_url, extra_context):
+        admin_form = helpers.AdminForm(form, self.get_fieldsets(request), {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add persona spec version",
+            "subtitle": None,
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
             "show_save_and_add_another": False,
             "show_save_and_continue": False,
             "start_from": source,
-            "start_from_twins": Twin.objects.filter(persona_specs__status=PersonaSpec.Status.ACTIVE).order_by("name"),
+            "start_from_twins": Twin.objects.filter(
+                persona_specs__status=PersonaSpec.Status.ACTIVE).order_by("name").distinct(),
+            **(extra_context or {}),
         }
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except SERVICE_REFUSALS as refusal:
-            # save_model's service call refused the submission and the admin's transaction rolled
-            # back. Show the same form again, the refusal's errors attached to their fields.
-            request._persona_spec_refusal = refusal
-            return super().add_view(request, form_url, extra_context)
+        return self.render_change_form(request, context, add=True, form_url=form_url)
 
-    def save_model(self, request, obj, form, change):
-        if change:  # unreachable: no change permission; kept so a future change cannot bypass the service
-            raise HttpPermissionDenied
-        created = persona_spec_create(
-            twin=form.cleaned_data["twin"], actor=request.user, spec=form.spec, version=form.version,
-            notes=form.cleaned_data.get("notes") or "", source=PersonaSpec.Source.MANUAL,
-            channel=AuditEvent.Channel.ADMIN,
-        )
-        # The admin logs and redirects with `obj`: make it the stored row.
-        for model_field in PersonaSpec._meta.concrete_fields:
-            setattr(obj, model_field.attname, getattr(created, model_field.attname))
-        obj._state.adding, obj._state.db = False, created._state.db
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if IS_POPUP_VAR in request.POST:
-            return super().response_add(request, obj, post_url_continue)
+    def _added(self, request, created: PersonaSpec):
+        self.log_addition(request, created, "Added as a new draft version.")
         self.message_user(request, format_html(
             "Draft version {} of {} was created. Review it against the active version below, then publish it.",
-            obj.version, obj.twin,
+            created.version, created.twin,
         ), messages.SUCCESS)
-        return HttpResponseRedirect(review_url(obj.pk))
+        return HttpResponseRedirect(review_url(created.pk))
 
     def _start_from(self, request, report: bool = False) -> PersonaSpec | None:
         """The version whose content pre-fills the editor: `?twin=<id>&from=active|<version>`."""
@@ -254,9 +273,9 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         if not twin_id or not start_from or not self.has_view_permission(request):
             return None
         try:
-            versions = PersonaSpec.objects.select_related("twin").filter(twin_id=twin_id)
+            versions = PersonaSpec.objects.select_related("twin").of_twin(twin_id)
             if start_from == START_FROM_ACTIVE:
-                source = versions.filter(status=PersonaSpec.Status.ACTIVE).first()
+                source = versions.active().first()
             else:
                 source = versions.filter(version=start_from).first()
         except ValidationError:  # not a UUID
@@ -271,31 +290,29 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
 
     @admin.action(permissions=["publish"], description="Publish selected version")
     def publish_selected(self, request, queryset):
-        return self._transition(request, queryset, PUBLISH)
+        return self._make_active(request, queryset, PUBLISH)
 
     @admin.action(permissions=["publish"], description="Roll back to selected version")
     def rollback_selected(self, request, queryset):
-        return self._transition(request, queryset, ROLLBACK)
+        return self._make_active(request, queryset, ROLLBACK)
 
-    @admin.action(permissions=["add"], description="Duplicate as new draft")
+    @admin.action(permissions=["duplicate"], description="Duplicate as new draft")
     def duplicate_selected(self, request, queryset):
-        source = self._exactly_one(request, queryset, "duplicate")
+        source = self._exactly_one(request, queryset, DUPLICATE.verb)
         if source is None:
             return None
+        verdict = DUPLICATE.check(request.user, source)
+        if not verdict.allowed:
+            self._refused(request, f"Could not duplicate version {source.version} of {source.twin}", verdict)
+            return None
         if request.POST.get(CONFIRM_FIELD) != CONFIRM_VALUE:
-            latest = (
-                PersonaSpec.objects.filter(twin_id=source.twin_id)
-                .order_by("-version_major", "-version_minor", "-version_patch").first()
-            )
-            return self._confirmation_page(request, "duplicate_selected", source, context={
-                "title": "Duplicate a persona spec version as a new draft",
-                "button": "Yes, create the draft",
+            return self._confirmation_page(request, DUPLICATE.name, source, context={
                 "duplicate": True,
-                "next_version": next_patch(latest.semver),
-                "active": self._active(source.twin),
+                "next_version": persona_spec_next_version(source.twin),
+                "active": _active(source.twin),
             })
         try:
-            created = persona_spec_duplicate(persona_spec=source, actor=request.user, channel=AuditEvent.Channel.ADMIN)
+            created = DUPLICATE.execute(user=request.user, persona_spec=source, channel=AuditEvent.Channel.ADMIN)
         except SERVICE_REFUSALS as refusal:
             self.message_user(request, _refusal_text(f"Could not duplicate version {source.version}", refusal),
                               messages.ERROR)
@@ -307,41 +324,42 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         ), messages.SUCCESS)
         return None
 
-    def _transition(self, request, queryset, transition: Transition):
+    def _make_active(self, request, queryset, transition):
         target = self._exactly_one(request, queryset, transition.verb)
         if target is None:
             return None
-        if not self._has_status(request, target, transition):
+        active = _active(target.twin)
+        confirmed = request.POST.get(CONFIRM_FIELD) == CONFIRM_VALUE
+        if confirmed and _confirmed_active_version(request) != (active.version if active else None):
+            self._versions_changed(request, target)
+            confirmed = False
+        verdict = transition.check(request.user, target, active=active, channel=AuditEvent.Channel.ADMIN)
+        if not verdict.allowed:
+            self._refused(request, f"Could not {transition.verb} version {target.version} of {target.twin}",
+                          verdict, hint=OTHER_ACTION_HINT.get(transition.name))
             return None
-        active = self._active(target.twin)
-        if request.POST.get(CONFIRM_FIELD) != CONFIRM_VALUE:
-            return self._transition_confirmation(request, transition, target, active)
+        if not confirmed:
+            return self._make_active_confirmation(request, transition, target, active, verdict)
         try:
-            # The service checks, under the twin's row lock, that the version the user saw as
-            # active (and confirmed archiving) still is: otherwise nothing changes.
-            result = persona_spec_publish(persona_spec=target, actor=request.user, channel=AuditEvent.Channel.ADMIN,
-                                          expected_active_version=_confirmed_active_version(request))
+            # The transition checks again, under the twin's row lock, that the version the user saw
+            # as active (and confirmed archiving) still is: otherwise nothing changes.
+            result = transition.execute(user=request.user, persona_spec=target, channel=AuditEvent.Channel.ADMIN,
+                                        expected_active_version=_confirmed_active_version(request),
+                                        reason=request.POST.get(REASON_FIELD, ""))
         except ActiveVersionChanged:
-            target = PersonaSpec.objects.select_related("twin").get(pk=target.pk)
-            active = self._active(target.twin)
-            self.message_user(request, (
-                f"The versions of {target.twin} changed since the confirmation page was shown. Nothing was "
-                f"changed: check the page below and confirm again."
-            ), messages.WARNING)
-            if not self._has_status(request, target, transition):
-                return None
-            return self._transition_confirmation(request, transition, target, active)
+            self._versions_changed(request, target)
+            return self._make_active(request, _only(target), transition)  # the page for the new state
         except SERVICE_REFUSALS as refusal:
             self.message_user(request, _refusal_text(
                 f"Could not {transition.verb} version {target.version} of {target.twin}", refusal,
             ), messages.ERROR)
             return None
         if not result.changed:
-            self.message_user(request, f"Version {target.version} of {target.twin} is already active. Nothing was changed.",
-                              messages.WARNING)
+            self.message_user(request, f"Version {target.version} of {target.twin} is already active. "
+                                       f"Nothing was changed.", messages.WARNING)
             return None
         archived = f" Version {result.previous_active_version} was archived." if result.previous_active_version else ""
-        done = "Published" if transition is PUBLISH else "Rolled back to"
+        done = "Re-published" if result.action == AuditEvent.Action.REPUBLISH else ACTION_PAGES[transition.name].done
         # Django's own object history too, beside the audit trail (which stays the record of truth).
         self.log_change(request, result.persona_spec, f"{done} version {target.version}.{archived}")
         self.message_user(request, format_html(
@@ -350,36 +368,44 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         ), messages.SUCCESS)
         return None
 
-    def _has_status(self, request, target: PersonaSpec, transition: Transition) -> bool:
-        if target.status == transition.from_status:
-            return True
-        if target.status == PersonaSpec.Status.ACTIVE:
-            self.message_user(request, f"Version {target.version} of {target.twin} is already active. "
-                                       f"Nothing was changed.", messages.WARNING)
-        elif transition is PUBLISH:
-            self.message_user(request, f"Version {target.version} of {target.twin} is archived: use “Roll back to "
-                                       f"selected version” to make it active again. Nothing was changed.", messages.ERROR)
-        else:
-            self.message_user(request, f"Version {target.version} of {target.twin} is a draft, not an earlier "
-                                       f"version: use “Publish selected version”. Nothing was changed.", messages.ERROR)
-        return False
+    def _versions_changed(self, request, target: PersonaSpec) -> None:
+        self.message_user(request, (
+            f"The versions of {target.twin} changed since the confirmation page was shown. Nothing was "
+            f"changed: check the page below and confirm again."
+        ), messages.WARNING)
 
-    def _transition_confirmation(self, request, transition: Transition, target: PersonaSpec,
-                                 active: PersonaSpec | None):
-        return self._confirmation_page(request, transition.action, target, context={
-            "title": transition.title,
-            "button": transition.button,
-            "verb": transition.verb,
+    def _refused(self, request, prefix: str, verdict: Verdict, hint: str | None = None) -> None:
+        """Every reason the transition may not happen, in one message; nothing was changed."""
+        already_active = any(r.code == "status" and "already the active" in r.message for r in verdict.refusals)
+        level = messages.WARNING if already_active else messages.ERROR
+        reasons = []
+        for refusal in verdict.refusals:
+            text = refusal.message
+            if refusal.code == "status" and hint and not already_active:
+                text = f"{text.rstrip('.')}: {hint}."
+            reasons.append(text)
+        self.message_user(request, format_html(
+            "{}. Nothing was changed.<ul>{}</ul>", prefix, format_html_join("", "<li>{}</li>", ((r,) for r in reasons)),
+        ), level)
+
+    def _make_active_confirmation(self, request, transition, target: PersonaSpec, active: PersonaSpec | None,
+                                  verdict: Verdict):
+        return self._confirmation_page(request, transition.name, target, context={
+            "verb": "re-publish" if verdict.action == AuditEvent.Action.REPUBLISH else transition.verb,
             "active": active,
-            "state": _state(target, active),
+            "state": _state(active),
+            "reason_field": REASON_FIELD,
         })
 
-    def _confirmation_page(self, request, action: str, target: PersonaSpec, context: dict):
+    def _confirmation_page(self, request, transition_name: str, target: PersonaSpec, context: dict):
+        page = ACTION_PAGES[transition_name]
         return TemplateResponse(request, "admin/personas/personaspec/confirm_action.html", {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "subtitle": None,
-            "action": action,
+            "title": page.title,
+            "button": page.button,
+            "action": page.action,
             "target": target,
             "target_badge": status_badge(target.status),
             "target_review_url": review_url(target.pk),
@@ -392,16 +418,13 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         })
 
     def _exactly_one(self, request, queryset, verb: str) -> PersonaSpec | None:
-        selected = list(queryset.select_related("twin")[:2])
+        selected = list(queryset.select_related("twin", "twin__owner")[:2])
         if len(selected) == 1:
             return selected[0]
         count = queryset.count()
         self.message_user(request, f"Select exactly one version to {verb} ({count} were selected). "
                                    f"Nothing was changed.", messages.ERROR)
         return None
-
-    def _active(self, twin) -> PersonaSpec | None:
-        return PersonaSpec.objects.filter(twin=twin, status=PersonaSpec.Status.ACTIVE).first()
 
     def response_action(self, request, queryset):
         # A forged or stale selection that is not a version id would otherwise fail deep in the ORM.
@@ -417,14 +440,32 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
 NO_ACTIVE_VERSION = "none"
 
 
-def _state(target: PersonaSpec, active: PersonaSpec | None) -> str:
-    """What the confirmation page showed as active; the service publishes only if it still is."""
+def _only(persona_spec: PersonaSpec):
+    return PersonaSpec.objects.filter(pk=persona_spec.pk)
+
+
+def _active(twin) -> PersonaSpec | None:
+    return PersonaSpec.objects.of_twin(twin).active().first()
+
+
+def _state(active: PersonaSpec | None) -> str:
+    """What the confirmation page showed as active; the transition runs only if it still is."""
     return active.version if active else NO_ACTIVE_VERSION
 
 
 def _confirmed_active_version(request) -> str | None:
     confirmed = request.POST.get(STATE_FIELD, NO_ACTIVE_VERSION)
     return None if confirmed == NO_ACTIVE_VERSION else confirmed
+
+
+def _publish_refusal(persona_spec: PersonaSpec, transition, verdict: Verdict) -> dict | None:
+    """Why the review page offers no publish or rollback button, and who could do it; None when it
+    offers one or the version is already active (nothing to explain)."""
+    if verdict.allowed or persona_spec.status == PersonaSpec.Status.ACTIVE:
+        return None
+    who = users_who_may(SpecAction.PUBLISH, persona_spec.twin) if any(
+        refusal.code == "permission" for refusal in verdict.refusals) else []
+    return {"verb": transition.verb, "reasons": verdict.messages, "who": who}
 
 
 def _refusal_text(prefix: str, refusal: DomainError):

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message, PromptSnapshot
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.chat.fake_openai import fake_openai_server
 from tests.factories import api_client, data_queries, demo_admin, make_user
 from tests.personas.builders import example_spec, new_twin

@@ -7,7 +7,8 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from chat.models import Conversation
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from chat.prompting import build_system_prompt
 from personas.compiler import precompile
 from personas.models import PersonaSpec
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.factories import data_queries, make_user
 from tests.personas.builders import example_spec, new_twin
 

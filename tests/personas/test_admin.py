@@ -16,7 +16,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from personas.models import AuditEvent, PersonaSpec
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.factories import demo_admin, make_user
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Twin
@@ -489,17 +490,20 @@ def test_more_or_less_than_one_selected_is_refused_and_changes_nothing(in_acme, 
     assert statuses(draft.twin) == {"1.0.0": "active", "1.0.1": "draft"} and audit_rows(draft.twin) == before
 
 
-def test_publish_refuses_archived_and_active_versions_and_rollback_refuses_drafts(in_acme, active_and_draft,
-                                                                                  publisher, owner):
+def test_publish_refuses_the_active_and_older_versions_and_rollback_refuses_newer_ones(in_acme, active_and_draft,
+                                                                                       publisher, owner):
     active, draft = active_and_draft
     client = admin_client(in_acme, publisher)
     before = audit_rows(draft.twin)
-    assert "is already active" in text(run_action(client, "publish_selected", active, follow=True, confirm="yes"))
-    assert "is a draft, not an earlier version" in text(
+    assert "is already the active version" in text(
+        run_action(client, "publish_selected", active, follow=True, confirm="yes"))
+    assert ("is newer than the active version 1.0.0: making it active is a publish, not a rollback: "
+            "use “Publish selected version”") in text(
         run_action(client, "rollback_selected", draft, follow=True, confirm="yes"))
     persona_spec_publish(persona_spec=draft, actor=owner)
     before = audit_rows(draft.twin)
-    assert "is archived: use “Roll back to selected version”" in text(
+    assert ("is older than the active version 1.0.1: making it active is a rollback: "
+            "use “Roll back to selected version”") in text(
         run_action(client, "publish_selected", active, follow=True, confirm="yes"))
     assert statuses(draft.twin) == {"1.0.0": "archived", "1.0.1": "active"} and audit_rows(draft.twin) == before
 
@@ -507,21 +511,21 @@ def test_publish_refuses_archived_and_active_versions_and_rollback_refuses_draft
 def test_a_stale_confirmation_changes_nothing_and_shows_the_new_state(in_acme, active_and_draft, publisher, owner):
     active, draft = active_and_draft
     client = admin_client(in_acme, publisher)
-    page = run_action(client, "publish_selected", draft)  # says: 1.0.0 gets archived
     newer = persona_spec_create(twin=draft.twin, actor=owner, spec=example_spec())
-    persona_spec_publish(persona_spec=newer, actor=owner)  # meanwhile someone publishes 1.0.2
+    page = run_action(client, "publish_selected", newer)  # says: 1.0.0 gets archived
+    persona_spec_publish(persona_spec=draft, actor=owner)  # meanwhile someone publishes 1.0.1
     before = audit_rows(draft.twin)
-    response = confirm_action(client, "publish_selected", draft, page)
+    response = confirm_action(client, "publish_selected", newer, page)
     html = text(response)
     assert "changed since the confirmation page was shown" in html
-    assert re.search(r'id="gets-archived"><span class="persona-version">1\.0\.2</span>', html)
-    assert statuses(draft.twin) == {"1.0.0": "archived", "1.0.1": "draft", "1.0.2": "active"}
+    assert re.search(r'id="gets-archived"><span class="persona-version">1\.0\.1</span>', html)
+    assert statuses(draft.twin) == {"1.0.0": "archived", "1.0.1": "active", "1.0.2": "draft"}
     assert audit_rows(draft.twin) == before
 
 
 def test_a_version_that_no_longer_compiles_is_refused_with_its_problems(in_acme, active_and_draft, publisher,
                                                                         monkeypatch):
-    from personas import services
+    from personas import transitions
     from personas.spec import SpecValidationError
 
     def broken(spec):
@@ -531,7 +535,7 @@ def test_a_version_that_no_longer_compiles_is_refused_with_its_problems(in_acme,
     client = admin_client(in_acme, publisher)
     page = run_action(client, "publish_selected", draft)
     before = audit_rows(draft.twin)
-    monkeypatch.setattr(services, "precompile", broken)
+    monkeypatch.setattr(transitions, "precompile", broken)
     html = text(confirm_action(client, "publish_selected", draft, page))
     assert "Could not publish version 1.0.1" in html
     assert "<code>/procedural_modules/0</code>: unknown &lt;module&gt;" in html
@@ -566,16 +570,23 @@ def test_staff_without_publish_permission_cannot_post_publish_or_rollback(in_acm
     assert audit_rows(draft.twin) == before
 
 
-def test_twin_owner_without_the_permission_cannot_publish_in_the_admin(in_acme, active_and_draft):
-    # The API lets an owner publish their own twin; the admin is governed by the permission alone.
+def test_twin_owner_may_publish_their_own_twin_in_the_admin_as_in_the_api_and_no_other(in_acme, active_and_draft,
+                                                                                       owner):
+    # One rule for every channel (personas.permissions): the owner of a twin may publish its versions.
     _, draft = active_and_draft
     staff_owner = make_user(in_acme, "admin-staff-owner", perms=REVIEWER_PERMS, staff=True)
     with schema_context("acme"):
         Twin.objects.filter(pk=draft.twin_id).update(owner=staff_owner)
+        others = new_twin(owner, name="Someone else's twin")
+        others_draft = persona_spec_create(twin=others, actor=owner, spec=example_spec())
     client = admin_client(in_acme, staff_owner)
-    assert 'value="publish_selected"' not in text(client.get(CHANGELIST))
-    assert "No action selected." in text(run_action(client, "publish_selected", draft, follow=True, confirm="yes"))
-    assert statuses(draft.twin) == {"1.0.0": "active", "1.0.1": "draft"}
+    assert 'value="publish_selected"' in text(client.get(CHANGELIST))
+    refused = text(run_action(client, "publish_selected", others_draft, follow=True, confirm="yes"))
+    assert "You may not publish or roll back persona specs of this twin." in refused
+    assert statuses(others) == {"1.0.0": "draft"}
+    page = run_action(client, "publish_selected", draft)
+    confirm_action(client, "publish_selected", draft, page)
+    assert statuses(draft.twin) == {"1.0.0": "archived", "1.0.1": "active"}
 
 
 def test_governance_group_exists_in_every_tenant_with_its_permissions(acme, globex):

@@ -15,7 +15,8 @@ from django_tenants.utils import schema_context
 
 from demo.seeding import DEMO_PASSWORD
 from personas.models import AuditEvent, PersonaSpec
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.personas.builders import example_spec, new_twin
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,8 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from personas.models import PersonaSpec
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 

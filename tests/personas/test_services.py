@@ -8,13 +8,8 @@ from django_tenants.utils import schema_context
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.models import AuditEvent, PersonaSpec
-from personas.services import (
-    ActiveVersionChanged,
-    persona_spec_create,
-    persona_spec_duplicate,
-    persona_spec_generate,
-    persona_spec_publish,
-)
+from personas.services import persona_spec_create, persona_spec_generate
+from personas.transitions import DUPLICATE, ActiveVersionChanged, persona_spec_publish
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Memory
@@ -180,7 +175,7 @@ def test_generate_with_auto_publish_publishes_in_the_same_request(twin, owner):
 def test_duplicate_is_a_new_draft_at_the_next_patch(twin, owner):
     first = create(twin, owner)
     create(twin, owner, version="1.4.0")
-    copy = persona_spec_duplicate(persona_spec=first, actor=owner)
+    copy = DUPLICATE.execute(persona_spec=first, user=owner)
     assert (copy.version, copy.source, copy.status) == ("1.4.1", "duplicate", "draft")
     assert {k: v for k, v in copy.spec.items() if k != "version"} == {
         k: v for k, v in first.spec.items() if k != "version"}
