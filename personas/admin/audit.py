@@ -32,17 +32,17 @@ class ReadOnlyAdminMixin:
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmin):
     list_display = ["time", "actor_display", "action", "twin", "version_link", "previous_version_display",
-                    "channel"]
+                    "channel", "reason_display"]
     list_display_links = ["time"]
     list_filter = [("twin", admin.RelatedOnlyFieldListFilter), "action", ("actor", admin.RelatedOnlyFieldListFilter),
                    "channel"]
     list_select_related = ["twin", "actor"]
-    search_fields = ["twin__name", "version", "previous_version", "actor_username"]
-    search_help_text = "Search by twin name, version or actor username."
+    search_fields = ["twin__name", "version", "previous_version", "actor_username", "reason"]
+    search_help_text = "Search by twin name, version, actor username or reason."
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     fields = ["created_at", "actor_display", "action", "channel", "twin", "version_link", "previous_version_display",
-              "details_json"]
+              "reason", "details_json"]
 
     @admin.display(description="time", ordering="created_at")
     def time(self, event):
@@ -61,6 +61,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmi
     @admin.display(description="previous version", ordering="previous_version")
     def previous_version_display(self, event):
         return event.previous_version or "—"
+
+    @admin.display(description="reason")
+    def reason_display(self, event):
+        return event.reason or "—"
 
     @admin.display(description="details")
     def details_json(self, event):

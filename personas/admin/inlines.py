@@ -54,7 +54,7 @@ class RecentAuditEventInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.Ta
     verbose_name_plural = f"recent audit events (newest {AUDIT_INLINE_LIMIT})"
     extra = 0
     can_delete = False
-    fields = ["created_at", "actor_username", "action", "version_link", "previous_version", "channel"]
+    fields = ["created_at", "actor_username", "action", "version_link", "previous_version", "channel", "reason"]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -395,6 +395,33 @@ def test_publisher_gets_a_publish_button_leading_to_the_confirmation_page(in_acm
     assert 'value="Publish this version…"' not in text(client.get(review_url(draft)))  # active now
 
 
+def test_a_reviewer_sees_why_they_cannot_publish_and_who_can(in_acme, active_and_draft, reviewer, owner, publisher):
+    _, draft = active_and_draft
+    html = text(admin_client(in_acme, reviewer).get(review_url(draft)))
+    assert 'value="publish_selected"' not in html
+    refusal = re.search(r'id="publish-refusal">(.*?)</div>', html, re.S).group(1)
+    assert "You cannot publish this version" in refusal
+    assert "You may not publish or roll back persona specs of this twin." in refusal
+    who = re.search(r"Who can: (.*?)\.</p>", refusal).group(1).split(", ")
+    assert who[0] == owner.username and publisher.username in who and reviewer.username not in who
+
+
+def test_the_confirmed_reason_is_stored_on_the_audit_event_and_shown_in_the_trail(in_acme, active_and_draft,
+                                                                                   publisher):
+    _, draft = active_and_draft
+    client = admin_client(in_acme, publisher)
+    page = run_action(client, "publish_selected", draft)
+    assert 'name="reason"' in text(page)
+    state = re.search(r'name="confirmation_state" value="([^"]+)"', text(page)).group(1)
+    run_action(client, "publish_selected", draft, follow=True, confirm="yes", confirmation_state=state,
+               reason="Constitution tightened after the October review")
+    with schema_context("acme"):
+        event = AuditEvent.objects.filter(twin=draft.twin, action="publish").first()
+    assert (event.channel, event.reason) == ("admin", "Constitution tightened after the October review")
+    trail = text(client.get("/admin/personas/auditevent/"))
+    assert "Constitution tightened after the October review" in trail
+
+
 # --- publish, roll back, duplicate ---------------------------------------------------------------
 
 def test_publish_asks_for_confirmation_first_and_changes_nothing_until_confirmed(in_acme, active_and_draft,

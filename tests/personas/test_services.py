@@ -86,55 +86,6 @@ def test_create_writes_one_audit_event(twin, owner):
         "create", "api", "1.0.0", owner, stored)
 
 
-def test_publish_activates_and_archives_the_previous_active(twin, owner):
-    first, second = create(twin, owner), create(twin, owner)
-    result = persona_spec_publish(persona_spec=first, actor=owner)
-    assert result.previous_active_version is None and result.changed
-    result = persona_spec_publish(persona_spec=second, actor=owner)
-    assert result.previous_active_version == "1.0.0"
-    assert statuses(twin) == {"1.0.0": "archived", "1.0.1": "active"}
-    second.refresh_from_db()
-    assert second.published_by == owner and second.published_at is not None
-    event = AuditEvent.objects.filter(twin=twin, action="publish").first()
-    assert (event.version, event.previous_version) == ("1.0.1", "1.0.0")
-
-
-def test_publishing_an_archived_version_is_a_rollback(twin, owner):
-    first, second = create(twin, owner), create(twin, owner)
-    persona_spec_publish(persona_spec=first, actor=owner)
-    persona_spec_publish(persona_spec=second, actor=owner)
-    result = persona_spec_publish(persona_spec=first, actor=owner)
-    assert result.previous_active_version == "1.0.1"
-    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "archived"}
-    assert AuditEvent.objects.filter(twin=twin).values_list("action", flat=True).first() == "rollback"
-
-
-def test_republishing_the_active_version_changes_nothing(twin, owner):
-    first = create(twin, owner)
-    persona_spec_publish(persona_spec=first, actor=owner)
-    first.refresh_from_db()
-    events = AuditEvent.objects.filter(twin=twin).count()
-    result = persona_spec_publish(persona_spec=first, actor=owner)
-    assert not result.changed and result.previous_active_version == "1.0.0"
-    assert AuditEvent.objects.filter(twin=twin).count() == events
-    assert PersonaSpec.objects.get(pk=first.pk).published_at == first.published_at
-
-
-def test_a_version_that_does_not_compile_cannot_be_published_and_nothing_changes(twin, owner):
-    good = create(twin, owner)
-    persona_spec_publish(persona_spec=good, actor=owner)
-    broken = PersonaSpec.objects.create(  # written directly: the service would have refused it
-        twin=twin, version="9.9.9", version_major=9, version_minor=9, version_patch=9,
-        spec={"constitution": "not a list"}, spec_hash="x" * 64,
-    )
-    events = AuditEvent.objects.filter(twin=twin).count()
-    with pytest.raises(Conflict) as excinfo:
-        persona_spec_publish(persona_spec=broken, actor=owner)
-    assert excinfo.value.errors and excinfo.value.errors[0]["path"] == "/constitution"
-    assert statuses(twin) == {"1.0.0": "active", "9.9.9": "draft"}
-    assert AuditEvent.objects.filter(twin=twin).count() == events
-
-
 def test_permissions_owner_or_model_permissions(in_acme, twin, owner):
     stranger = make_user(in_acme)
     with pytest.raises(PermissionDenied):
@@ -170,15 +121,6 @@ def test_generate_with_auto_publish_publishes_in_the_same_request(twin, owner):
     assert result.persona_spec.status == "active"
     assert list(AuditEvent.objects.filter(twin=twin).order_by("id").values_list("action", flat=True)) == [
         "generate", "publish"]
-
-
-def test_duplicate_is_a_new_draft_at_the_next_patch(twin, owner):
-    first = create(twin, owner)
-    create(twin, owner, version="1.4.0")
-    copy = DUPLICATE.execute(persona_spec=first, user=owner)
-    assert (copy.version, copy.source, copy.status) == ("1.4.1", "duplicate", "draft")
-    assert {k: v for k, v in copy.spec.items() if k != "version"} == {
-        k: v for k, v in first.spec.items() if k != "version"}
 
 
 # --- guards the database keeps by itself --------------------------------------------------------
@@ -222,13 +164,3 @@ def test_globex_does_not_see_acme_specs(twin, owner):
         assert not PersonaSpec.objects.filter(twin_id=twin.pk).exists()
     assert connection.schema_name == "acme"
 
-
-def test_a_publish_conditioned_on_a_stale_active_version_changes_nothing(twin, owner):
-    first, second = create(twin, owner), create(twin, owner)
-    persona_spec_publish(persona_spec=first, actor=owner)
-    events = AuditEvent.objects.filter(twin=twin).count()
-    with pytest.raises(ActiveVersionChanged):
-        persona_spec_publish(persona_spec=second, actor=owner, expected_active_version=None)
-    assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}
-    assert AuditEvent.objects.filter(twin=twin).count() == events
-    assert persona_spec_publish(persona_spec=second, actor=owner, expected_active_version="1.0.0").changed
