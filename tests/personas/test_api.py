@@ -137,6 +137,23 @@ def test_publish_then_rollback(client, twin):
             "rollback", "publish", "publish"]
 
 
+def test_publish_answers_what_it_recorded_and_keeps_the_reason(client, twin):
+    post_spec(client, twin)
+    post_spec(client, twin)
+    assert client.post(base(twin) + "/1.0.1/publish").json()["action"] == "publish"
+    rollback = client.post(base(twin) + "/1.0.0/publish", {"reason": "1.0.1 hedges too much"}, format="json").json()
+    assert rollback["action"] == "rollback"
+    republish = client.post(base(twin) + "/1.0.1/publish", {"reason": "hedging was the model"}, format="json")
+    assert republish.json()["action"] == "republish" and republish.json()["previous_active_version"] == "1.0.0"
+    again = client.post(base(twin) + "/1.0.1/publish").json()
+    assert again["action"] == "" and again["previous_active_version"] == "1.0.1"  # already active: no change
+    events = client.get(f"/api/twins/{twin.pk}/audit-events").json()["results"]
+    assert [(e["action"], e["reason"]) for e in events[:2]] == [
+        ("republish", "hedging was the model"), ("rollback", "1.0.1 hedges too much")]
+    too_long = client.post(base(twin) + "/1.0.0/publish", {"reason": "x" * 2001}, format="json")
+    assert too_long.status_code == 400 and too_long.json()["errors"][0]["path"] == "/reason"
+
+
 def test_generate_drafts_from_the_twin_and_can_auto_publish(client, twin):
     response = client.post(base(twin) + "/generate", {"notes": "from data"}, format="json")
     assert response.status_code == 201
