@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError
 
-from chat.intents import classify_intent
+from personas.intents import classify_intent
 from chat.models import Conversation
 from personas.selectors import active_compiled_persona
 from personas.spec import SpecValidationError

@@ -46,9 +46,10 @@ INTERACTION_STYLE = "INTERACTION STYLE"
 PROCEDURAL_MODULES = "INTENT PROCEDURAL MODULES"
 FEW_SHOTS = "CANONICAL FEW-SHOTS"
 ANTI_STYLE = "ANTI-STYLE RULES"
+CUSTOM_INSTRUCTIONS = "CUSTOM INSTRUCTIONS"
 SECTION_ORDER = (
     CONSTITUTION, DECISION_POLICY, STANCE_VALUES, VOICE_IDENTITY, INTERACTION_STYLE,
-    PROCEDURAL_MODULES, FEW_SHOTS, ANTI_STYLE,
+    PROCEDURAL_MODULES, FEW_SHOTS, ANTI_STYLE, CUSTOM_INSTRUCTIONS,
 )
 
 # (section, spec field, lead-in line) for the sections that are the same for every request.
@@ -176,6 +177,7 @@ def compile_plan(
         _module_section(intent_label, modules),
         _few_shot_section([example_block(examples[index]) for index in chosen]),
         _anti_style_section(_anti_style_paragraphs(_shared_anti_style_paragraphs(spec), banned)),
+        _custom_section(spec),
     ]
     sections = tuple(section for section in sections if section is not None)
     text = _join(part for section in sections for part in (_heading(section.name), section.text))
@@ -281,6 +283,11 @@ def _anti_style_section(paragraphs: Sequence[str]) -> Section | None:
     return Section(ANTI_STYLE, _join([ANTI_STYLE_INTRO, *paragraphs])) if paragraphs else None
 
 
+def _custom_section(spec: PersonaSpecV1) -> Section | None:
+    text = (spec.custom_instructions or "").strip()
+    return Section(CUSTOM_INSTRUCTIONS, text) if text else None
+
+
 def _few_shot(example: Example, index: int) -> FewShot:
     return FewShot(
         id=example.id or f"/canonical_examples/{index}",
@@ -351,6 +358,7 @@ class CompiledSpec:
     anti_style_rules: tuple[str, ...]
     other_deterministic_rules: dict[str, Any]
     intents: dict[str | None, _IntentPlan] = field(repr=False)
+    custom_section: Section | None = None
 
     def render(self, intent_label: str | None = None, user_query: str | None = None) -> str:
         intent = self._intent(intent_label)
@@ -392,6 +400,7 @@ class CompiledSpec:
             Section(PROCEDURAL_MODULES, intent.modules_text) if intent.modules_text else None,
             _few_shot_section([self.example_blocks[index] for index in chosen]),
             _anti_style_section(intent.anti_style_paragraphs),
+            self.custom_section,
         ]
         return PromptPlan(
             persona_spec_version=self.persona_spec_version,
@@ -442,6 +451,8 @@ def precompile(
     static_sections = tuple(_static_sections(spec))
     static_parts = tuple(part for section in static_sections for part in (_heading(section.name), section.text))
     shared_anti_style = _shared_anti_style_paragraphs(spec)
+    custom = _custom_section(spec)
+    custom_parts = (_heading(custom.name), custom.text) if custom else ()
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
         modules = select_modules(spec.procedural_modules, intent_label)
@@ -461,7 +472,7 @@ def precompile(
             banned_phrases=banned,
             anti_style_paragraphs=anti_style,
             head=head,
-            tail=(_heading(ANTI_STYLE), ANTI_STYLE_INTRO, *anti_style) if anti_style else (),
+            tail=((_heading(ANTI_STYLE), ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
         )
 
     labels = {label for module in spec.procedural_modules for label in module.intent_labels}
@@ -477,4 +488,5 @@ def precompile(
         anti_style_rules=tuple(rules.anti_style_rules),
         other_deterministic_rules=copy.deepcopy(rules.model_extra or {}),
         intents={label: intent_plan(label) for label in [None, *sorted(labels)]},
+        custom_section=custom,
     )

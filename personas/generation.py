@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from personas.spec import MAX_CUSTOM_INSTRUCTIONS
+
 MAX_STANCES = 50
 MAX_MEMORY_EXAMPLES = 10
 VOICE_FIELDS = ("persona_profile", "signature_phrases", "public_intro")
@@ -127,4 +129,10 @@ def spec_from_twin_data(
         "deterministic_rules": {key: list(value) for key, value in DEFAULT_RULES.items()},
         "metadata": {"generator": "twin-data-v1", "twin_name": twin_name},
     }
+    # The legacy free-text instructions become part of the version: with a spec active, nothing
+    # editable outside the version enters the prompt, so they would otherwise be lost.
+    custom = settings.get("system_prompt")
+    if isinstance(custom, str) and custom.strip():
+        spec["custom_instructions"] = custom.strip()[:MAX_CUSTOM_INSTRUCTIONS]
+        generated_from.append("settings.system_prompt")
     return spec, generated_from

@@ -37,6 +37,7 @@ MAX_MAPPING_KEYS = 50
 MAX_CONSTITUTION_RULES = 50
 MAX_EXAMPLES_PER_LIST = 30
 MAX_MODULES = 100
+MAX_CUSTOM_INSTRUCTIONS = 4000
 # Versions are stored as three integer columns; keep every part inside a PostgreSQL `integer`.
 MAX_VERSION_PART = 2**31 - 1
 
@@ -155,6 +156,11 @@ class PersonaSpecV1(_StrictModel):
     anti_examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES_PER_LIST)
     procedural_modules: list[Module] = Field(default_factory=list, max_length=MAX_MODULES)
     deterministic_rules: DeterministicRules = Field(default_factory=DeterministicRules)
+    custom_instructions: Annotated[str, StringConstraints(max_length=MAX_CUSTOM_INSTRUCTIONS)] | None = Field(
+        default=None,
+        description="Free-text instructions rendered last, as CUSTOM INSTRUCTIONS. Part of the version, so "
+        "they change only with a new version (twin settings never enter a spec's prompt).",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form; never rendered.")
 
     @model_validator(mode="after")

@@ -77,11 +77,21 @@ def test_author_docs_show_the_golden_text():
 
 
 def test_sections_follow_the_fixed_order():
-    plan = compile_plan(EXAMPLE, GOLDEN_INTENT, GOLDEN_QUERY)
+    plan = compile_plan({**EXAMPLE, "custom_instructions": "Keep answers under 150 words."}, GOLDEN_INTENT,
+                        GOLDEN_QUERY)
 
     assert tuple(section.name for section in plan.sections) == SECTION_ORDER
     headings = [line for line in render(plan).splitlines() if line.startswith("## ")]
     assert headings == [f"## {name}" for name in SECTION_ORDER]
+
+
+def test_custom_instructions_come_last_in_both_paths_and_blank_ones_are_omitted():
+    spec = {**EXAMPLE, "custom_instructions": "  Keep answers under 150 words.  "}
+    text = render(compile_plan(spec, GOLDEN_INTENT, GOLDEN_QUERY))
+    assert text.endswith("## CUSTOM INSTRUCTIONS\n\nKeep answers under 150 words.")
+    assert precompile(spec).render(GOLDEN_INTENT, GOLDEN_QUERY) == text
+    assert precompile(spec).plan(GOLDEN_INTENT, GOLDEN_QUERY) == compile_plan(spec, GOLDEN_INTENT, GOLDEN_QUERY)
+    assert "CUSTOM INSTRUCTIONS" not in render(compile_plan({**EXAMPLE, "custom_instructions": "   "}))
 
 
 def test_empty_sections_are_omitted():

@@ -392,3 +392,9 @@ def test_semver_key_orders_numerically():
     versions = ["1.0.10", "1.0.9", "0.9.0", "1.10.0", "1.2.0", "10.0.0", "2.0.0"]
 
     assert sorted(versions, key=semver_key) == ["0.9.0", "1.0.9", "1.0.10", "1.2.0", "1.10.0", "2.0.0", "10.0.0"]
+
+
+def test_custom_instructions_are_an_optional_bounded_string():
+    assert validate_spec({"custom_instructions": "Keep answers under 150 words."}) == []
+    assert [e["path"] for e in validate_spec({"custom_instructions": "x" * 4001})] == ["/custom_instructions"]
+    assert [e["path"] for e in validate_spec({"custom_instructions": ["not", "text"]})] == ["/custom_instructions"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.intents import DEFAULT_INTENT, INTENT_LABELS, INTENT_RULES, classify_intent
+from personas.intents import DEFAULT_INTENT, INTENT_LABELS, INTENT_RULES, classify_intent
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SPEC_PATH = REPO_ROOT / "personas/fixtures/persona_spec_example.json"
