@@ -35,8 +35,7 @@ class ChatView(APIView):
         except LLMError as exc:
             # The model endpoint failed, not this service: 502, with a message fit to show.
             return Response(error_body(exc.message), status=status.HTTP_502_BAD_GATEWAY)
-        return Response({"conversation_id": result.conversation.pk, "reply": result.reply.content,
-                         "trace": result.reply.trace})
+        return Response(ChatResponseSerializer(result).data)
 
 
 class ConversationListView(ListAPIView):
