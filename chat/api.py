@@ -9,13 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.llm import LLMError
+from chat.selectors import conversation_for, conversation_list_for
 from chat.serializers import (
     ChatRequestSerializer,
     ChatResponseSerializer,
     ConversationSerializer,
     ConversationSummarySerializer,
 )
-from chat.selectors import conversation_for, conversation_list_for
 from chat.services import chat_turn
 from chat.throttling import ChatRateThrottle
 from core.exceptions import error_body
