@@ -9,14 +9,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.llm import LLMError
-from chat.models import Conversation
+from chat.selectors import conversation_for, conversation_list_for
 from chat.serializers import (
     ChatRequestSerializer,
     ChatResponseSerializer,
     ConversationSerializer,
     ConversationSummarySerializer,
 )
-from chat.services import chat_turn, conversation_for
+from chat.services import chat_turn
 from chat.throttling import ChatRateThrottle
 from core.exceptions import error_body
 from twins.selectors import twin_get_for_user
@@ -35,8 +35,7 @@ class ChatView(APIView):
         except LLMError as exc:
             # The model endpoint failed, not this service: 502, with a message fit to show.
             return Response(error_body(exc.message), status=status.HTTP_502_BAD_GATEWAY)
-        return Response({"conversation_id": result.conversation.pk, "reply": result.reply.content,
-                         "trace": result.reply.trace})
+        return Response(ChatResponseSerializer(result).data)
 
 
 class ConversationListView(ListAPIView):
@@ -44,7 +43,7 @@ class ConversationListView(ListAPIView):
 
     def get_queryset(self):
         twin = twin_get_for_user(self.request.user, self.kwargs["twin_id"])
-        return Conversation.objects.filter(twin=twin, user=self.request.user)
+        return conversation_list_for(twin=twin, user=self.request.user)
 
 
 class ConversationDetailView(APIView):

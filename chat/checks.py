@@ -1,7 +1,7 @@
 """Fail at start, not at the first chat turn, when the LLM settings cannot work."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, register
 
 from chat.llm import PROVIDER_NAMES
 
@@ -18,15 +18,3 @@ def llm_settings_check(app_configs, **kwargs):
         problems.append(Error("LLM_TIMEOUT_SECONDS must be positive.", id="chat.E002"))
     return problems
 
-
-@register(deploy=True)
-def shared_cache_check(app_configs, **kwargs):
-    """`check --deploy`: without Redis each worker caches the active spec for itself."""
-    if settings.REDIS_URL:
-        return []
-    return [Warning(
-        "REDIS_URL is not set: the active-spec cache lives in each process, so with more than one worker "
-        "a publish reaches the other workers only when they restart.",
-        hint="Set REDIS_URL for any deployment with more than one worker process.",
-        id="chat.W001",
-    )]

@@ -9,6 +9,8 @@ class ChatRequestSerializer(serializers.Serializer):
     interaction_context = serializers.ChoiceField(choices=Conversation.Context.choices, required=False)
 
 
+# Every key chat_turn stores in a reply's trace, none other: the chat response is serialized with
+# this, so a key missing here would be dropped from the API (tests/chat/test_chat_api.py checks).
 class TraceSerializer(serializers.Serializer):
     persona_spec_version = serializers.CharField(allow_null=True)
     prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
@@ -23,10 +25,11 @@ class TraceSerializer(serializers.Serializer):
     banned_phrase_hits = serializers.ListField(child=serializers.CharField())
 
 
+# Serializes a chat.services.ChatTurnResult (comments, not docstrings: those would enter the schema).
 class ChatResponseSerializer(serializers.Serializer):
-    conversation_id = serializers.UUIDField()
-    reply = serializers.CharField()
-    trace = TraceSerializer()
+    conversation_id = serializers.UUIDField(source="conversation.pk")
+    reply = serializers.CharField(source="reply.content")
+    trace = TraceSerializer(source="reply.trace")
 
 
 class MessageSerializer(serializers.ModelSerializer):

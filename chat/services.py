@@ -1,4 +1,5 @@
-"""One chat turn: build the prompt, ask the provider, store both messages with the trace.
+"""The chat app's writes: one chat turn (build the prompt, ask the provider, store both messages with
+the trace) and the prompt-snapshot store it uses. Reads are in chat/selectors.py.
 
 Nothing is written until the provider has answered: a failed turn leaves no orphan user message
 and no empty conversation behind.
@@ -9,14 +10,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
-from core.errors import NotFound, ValidationFailed
+from chat.selectors import conversation_for
+from core.errors import ValidationFailed
 from core.lru import BoundedLRU
 
 HISTORY_TURNS = 20
@@ -28,14 +29,6 @@ class ChatTurnResult:
     conversation: Conversation
     user_message: Message
     reply: Message
-
-
-def conversation_for(*, twin, user, conversation_id) -> Conversation:
-    """The user's own conversation with this twin; NotFound for anyone else's or another twin's."""
-    try:
-        return Conversation.objects.get(pk=conversation_id, twin=twin, user=user)
-    except (Conversation.DoesNotExist, ValueError, ValidationError):  # ValidationError: not a UUID
-        raise NotFound("Conversation not found.") from None
 
 
 def default_interaction_context(twin, user) -> str:
@@ -106,17 +99,3 @@ def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
     # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
     transaction.on_commit(lambda: stored_fingerprints.put(key, True))
 
-
-def conversation_messages(conversation: Conversation):
-    return conversation.messages.order_by("created", "id")
-
-
-def prompt_snapshot_for(*, user, twin, fingerprint: str) -> PromptSnapshot:
-    """A stored system prompt, for a user who received a reply of this twin made with it."""
-    used = Message.objects.filter(
-        conversation__user=user, conversation__twin=twin, trace__prompt_fingerprint=fingerprint
-    ).exists()
-    snapshot = PromptSnapshot.objects.filter(pk=fingerprint).first() if used else None
-    if snapshot is None:
-        raise NotFound("Prompt not found.")
-    return snapshot

@@ -12,11 +12,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.llm import LLMError
-from chat.models import MESSAGE_MAX_LENGTH, Conversation
-from chat.services import chat_turn, conversation_for, conversation_messages, prompt_snapshot_for
+from chat.models import MESSAGE_MAX_LENGTH
+from chat.selectors import (
+    conversation_for,
+    conversation_list_for,
+    conversation_messages,
+    prompt_snapshot_for,
+    twin_rows_for_chat_list,
+)
+from chat.services import chat_turn
 from core.errors import NotFound, ValidationFailed
-from personas.models import PersonaSpec
-from twins.selectors import twin_get_for_user, twin_list_for_user
+from twins.selectors import twin_get_for_user
 
 
 def _twin_or_404(user, twin_id):
@@ -29,12 +35,7 @@ def _twin_or_404(user, twin_id):
 @login_required
 @require_GET
 def twin_list(request):
-    twins = twin_list_for_user(request.user).filter(status="active")
-    active_versions = dict(
-        PersonaSpec.objects.filter(twin__in=twins, status=PersonaSpec.Status.ACTIVE).values_list("twin_id", "version")
-    )
-    rows = [{"twin": twin, "active_version": active_versions.get(twin.pk)} for twin in twins]
-    return render(request, "chat/twin_list.html", {"rows": rows})
+    return render(request, "chat/twin_list.html", {"rows": twin_rows_for_chat_list(request.user)})
 
 
 @login_required
@@ -63,7 +64,7 @@ def chat_page(request, twin_id):
         except LLMError as exc:
             error, status = f"The language model did not answer: {exc.message}", 502
 
-    conversations = Conversation.objects.filter(twin=twin, user=request.user)[:20]
+    conversations = conversation_list_for(twin=twin, user=request.user)[:20]
     context = {
         "twin": twin,
         "conversation": conversation,

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django_tenants.admin import TenantAdminMixin
 
-from core.admin_scopes import PublicSchemaOnlyAdmin
 from config.models import Domain, Tenant
+from core.admin_scopes import PublicSchemaOnlyAdmin
 
 
 class DomainInline(admin.TabularInline):

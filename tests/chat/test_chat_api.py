@@ -87,6 +87,24 @@ def test_conversation_continues_and_is_listed(client, twin, published):
     assert [c["id"] for c in listed["results"]] == [first["conversation_id"]]
 
 
+@pytest.mark.parametrize("prompt_source", ["persona_spec", "legacy"])
+def test_the_response_is_the_stored_reply_and_its_whole_trace(request, client, twin, prompt_source):
+    if prompt_source == "persona_spec":
+        request.getfixturevalue("published")
+    body = chat(client, twin).json()
+    with schema_context("acme"):
+        reply = Message.objects.get(conversation_id=body["conversation_id"], role="assistant")
+    assert reply.trace["prompt_source"] == prompt_source
+    assert body == {"conversation_id": str(reply.conversation_id), "reply": reply.content, "trace": reply.trace}
+
+
+def test_the_documented_response_is_the_one_served(acme):
+    schema = api_client(acme).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    assert set(components["ChatResponse"]["properties"]) == {"conversation_id", "reply", "trace"}
+    assert set(components["Trace"]["properties"]) == TRACE_FIELDS
+
+
 def test_legacy_twin_reply_says_so_in_the_trace(client, twin):
     trace = chat(client, twin).json()["trace"]
     assert trace["prompt_source"] == "legacy" and trace["persona_spec_version"] is None
