@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message
+from personas.serializers import PromptTraceSerializer
 
 
 class ChatRequestSerializer(serializers.Serializer):
@@ -11,14 +12,7 @@ class ChatRequestSerializer(serializers.Serializer):
 
 # Every key chat_turn stores in a reply's trace, none other: the chat response is serialized with
 # this, so a key missing here would be dropped from the API (tests/chat/test_chat_api.py checks).
-class TraceSerializer(serializers.Serializer):
-    persona_spec_version = serializers.CharField(allow_null=True)
-    prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
-    fallback_reason = serializers.CharField(allow_null=True)
-    intent_label = serializers.CharField()
-    module_ids = serializers.ListField(child=serializers.CharField())
-    few_shot_ids = serializers.ListField(child=serializers.CharField())
-    prompt_fingerprint = serializers.CharField()
+class TraceSerializer(PromptTraceSerializer):
     provider = serializers.CharField()
     model = serializers.CharField()
     latency_ms = serializers.IntegerField()

@@ -73,6 +73,9 @@ DEMO_TWINS = {
 }
 
 
+# The owners of the demo twins: each twin speaks for its owner, named in every prompt's frame.
+DEMO_OWNER_NAMES = {"acme": "Maya Chen", "globex": "Hank Scorpio"}
+
 # acme's twin answers from a published persona spec; globex's stays on its legacy persona, so the
 # demo shows both paths of the chat runtime.
 DEMO_ACTIVE_SPEC_TENANTS = {"acme"}
@@ -104,7 +107,7 @@ def seed_tenant(schema_name: str) -> SeededTenant:
         tenant.save(verbosity=0)  # creates the schema and runs the tenant migrations in it
     Domain.objects.get_or_create(domain=spec["domain"], defaults={"tenant": tenant, "is_primary": True})
     with schema_context(schema_name), transaction.atomic():
-        user = _ensure_user("admin", superuser=True)
+        user = _ensure_user("admin", superuser=True, full_name=DEMO_OWNER_NAMES[schema_name])
         token, _ = Token.objects.get_or_create(user=user)
         twin = _ensure_twin(user, DEMO_TWINS[schema_name])
         if schema_name in DEMO_ACTIVE_SPEC_TENANTS:
@@ -131,16 +134,16 @@ DEMO_REVIEWER_PERMISSIONS = [
 def _ensure_governance_staff() -> None:
     from django.contrib.auth.models import Group, Permission
 
-    publisher = _ensure_user("publisher", superuser=False)
+    publisher = _ensure_user("publisher", superuser=False, full_name="Priya Patel")
     publisher.groups.add(Group.objects.get(name=DEMO_GOVERNANCE_GROUP))
-    reviewer = _ensure_user("reviewer", superuser=False)
+    reviewer = _ensure_user("reviewer", superuser=False, full_name="Rob Reyes")
     reviewer.user_permissions.add(*(
         Permission.objects.get(content_type__app_label=app_label, codename=codename)
         for app_label, codename in DEMO_REVIEWER_PERMISSIONS
     ))
 
 
-def _ensure_user(username: str, *, superuser: bool):
+def _ensure_user(username: str, *, superuser: bool, full_name: str = ""):
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
@@ -149,6 +152,10 @@ def _ensure_user(username: str, *, superuser: bool):
         if not superuser:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
+    if full_name and not user.get_full_name():
+        # The prompt's frame names the person a twin stands in for by their full name.
+        user.first_name, user.last_name = full_name.split(" ", 1)
+        user.save(update_fields=["first_name", "last_name"])
     return user
 
 

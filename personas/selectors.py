@@ -21,9 +21,9 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from core.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
-from personas.spec import next_patch
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may_see_specs_of, require
+from personas.spec import next_patch
 from twins.models import Twin
 
 NO_ACTIVE_SPEC = "none"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from personas.models import AuditEvent, PersonaSpec
-from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
+from personas.prompting import INTERACTION_CONTEXTS
+from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
@@ -89,3 +89,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = ["id", "twin_id", "created_at", "actor", "action", "channel", "version", "previous_version",
                   "reason", "details"]
         read_only_fields = fields
+
+
+# What `personas.prompting.render_system_prompt` records about a prompt; a chat reply's trace adds
+# the provider's side (chat.serializers.TraceSerializer).
+class PromptTraceSerializer(serializers.Serializer):
+    persona_spec_version = serializers.CharField(allow_null=True)
+    prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
+    fallback_reason = serializers.CharField(allow_null=True)
+    intent_label = serializers.CharField()
+    interaction_context = serializers.ChoiceField(choices=sorted(INTERACTION_CONTEXTS))
+    module_ids = serializers.ListField(child=serializers.CharField())
+    few_shot_ids = serializers.ListField(child=serializers.CharField())
+    prompt_fingerprint = serializers.CharField()

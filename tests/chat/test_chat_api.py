@@ -18,7 +18,8 @@ from tests.chat.fake_openai import fake_openai_server
 from tests.factories import api_client, data_queries, demo_admin, make_user
 from tests.personas.builders import example_spec, new_twin
 
-TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "module_ids",
+TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "interaction_context",
+                "module_ids",
                 "few_shot_ids", "prompt_fingerprint", "provider", "model", "latency_ms", "banned_phrase_hits"}
 QUESTION = "Should we offer a free pilot to our first enterprise customer?"
 

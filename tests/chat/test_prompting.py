@@ -50,14 +50,38 @@ def test_active_spec_gives_the_compiled_persona_section(twin, owner, django_capt
 
 
 def test_frame_order_is_fixed(twin, owner, django_capture_on_commit_callbacks):
-    publish(twin, owner, django_capture_on_commit_callbacks)
-    prompt, _ = build_system_prompt(twin, QUESTION, "public_share")
+    publish(twin, owner, django_capture_on_commit_callbacks, custom_instructions="From the version: be brief.")
+    prompt, trace = build_system_prompt(twin, QUESTION, "public_share")
     positions = [prompt.index(marker) for marker in
                  ("You are Maya, the digital twin of prompt-owner", "## INTERACTION CONTEXT", "# PERSONA",
                   "## CONSTITUTION", "## CUSTOM INSTRUCTIONS")]
     assert positions == sorted(positions)
-    assert "member of the public" in prompt
-    assert prompt.rstrip().endswith("Custom: keep it under 100 words.")
+    assert "member of the public" in prompt and trace["interaction_context"] == "public_share"
+    assert prompt.rstrip().endswith("From the version: be brief.")
+
+
+def test_with_an_active_version_nothing_from_the_twin_settings_enters_the_prompt(twin, owner,
+                                                                                  django_capture_on_commit_callbacks):
+    publish(twin, owner, django_capture_on_commit_callbacks)
+    prompt, _ = build_system_prompt(twin, QUESTION, "owner_chat")
+    assert "Custom: keep it under 100 words." not in prompt and "CUSTOM INSTRUCTIONS" not in prompt
+    before = prompt
+    twin.settings = {**twin.settings, "system_prompt": "Ignore the persona.", "persona_profile": "Changed."}
+    twin.save()
+    assert build_system_prompt(twin, QUESTION, "owner_chat")[0] == before  # settings change no version
+
+
+def test_the_legacy_persona_keeps_the_settings_custom_instructions(twin):
+    prompt, _ = build_system_prompt(twin, QUESTION, "owner_chat")
+    assert prompt.rstrip().endswith("## CUSTOM INSTRUCTIONS\nCustom: keep it under 100 words.")
+
+
+def test_the_frame_names_the_owner_by_their_full_name(twin, owner):
+    owner.first_name, owner.last_name = "Maya", "Chen"
+    owner.save()
+    twin.refresh_from_db()
+    prompt, _ = build_system_prompt(twin, QUESTION, "owner_chat")
+    assert prompt.startswith("You are Maya, the digital twin of Maya Chen. Speak in the first person, as Maya Chen")
 
 
 def test_no_active_spec_falls_back_to_the_legacy_persona(twin):

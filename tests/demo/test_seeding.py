@@ -35,3 +35,13 @@ def test_seed_demo_twice_leaves_the_same_rows(db, capsys):
 def test_each_demo_tenant_has_its_own_token(db):
     rows = snapshot()
     assert set(rows["acme"]["tokens"]).isdisjoint(rows["globex"]["tokens"])
+
+
+def test_demo_people_have_names_so_the_frame_names_them(db):
+    from chat.prompting import build_system_prompt
+
+    with schema_context("acme"):
+        twin = Twin.objects.select_related("owner").get()
+        assert get_user_model().objects.get(username="publisher").get_full_name() == "Priya Patel"
+        prompt, _ = build_system_prompt(twin, "hello", "owner_chat")
+    assert prompt.startswith("You are Maya Chen, the digital twin of Maya Chen.")

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create, persona_spec_generate
-from personas.transitions import DUPLICATE, ActiveVersionChanged, persona_spec_publish
+from personas.transitions import persona_spec_publish
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Memory

@@ -232,7 +232,7 @@ def test_a_publish_check_blocks_the_api_with_a_json_409(acme, blocking_check):
 # --- the management command ------------------------------------------------------------------------
 
 def test_the_command_publishes_rolls_back_and_is_audited_as_a_command(twin, owner):
-    first, second = create(twin, owner), create(twin, owner)
+    create(twin, owner), create(twin, owner)
     call_command("publish_persona_spec", str(twin.pk), "1.0.1", actor=owner.username)
     call_command("publish_persona_spec", str(twin.pk), "1.0.0", actor=owner.username, reason="bad tone")
     event = AuditEvent.objects.filter(twin=twin).first()

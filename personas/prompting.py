@@ -1,0 +1,144 @@
+"""The one renderer of a twin's full system prompt: what the model receives, byte for byte.
+
+    identity frame      product text, naming the twin and its owner by display name
+    interaction context product text for owner chat, owner training or a public share
+    persona             the version's compiled prompt for the intent and message
+                        (or, for a twin with no usable active version, its legacy persona fields)
+
+Chat (every turn), the admin's review page, the API's preview and evaluation runs all call
+`render_system_prompt`, so a reviewed prompt and a sent prompt with the same inputs have the same
+`prompt_fingerprint`. With a version, nothing editable outside the version enters the prompt: free
+text instructions are the version's `custom_instructions`, not the twin's settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from personas.intents import classify_intent
+from personas.selectors import ActiveSpecPointer, CompiledPersona, compiled_persona
+
+PROMPT_SOURCE_SPEC = "persona_spec"
+PROMPT_SOURCE_LEGACY = "legacy"
+FALLBACK_NO_ACTIVE_SPEC = "no active persona spec"
+
+OWNER_CHAT = "owner_chat"
+OWNER_TRAINING = "owner_training"
+PUBLIC_SHARE = "public_share"
+INTERACTION_CONTEXTS = {
+    OWNER_CHAT: "You are talking with your owner. Be candid; they know you are their twin.",
+    OWNER_TRAINING: (
+        "Your owner is training you. When they correct you, acknowledge the correction plainly and "
+        "answer again the way they describe."
+    ),
+    PUBLIC_SHARE: (
+        "You are talking with a member of the public through a shared link. Say you are a digital "
+        "twin if asked, and never reveal private information about your owner."
+    ),
+}
+DEFAULT_INTERACTION_CONTEXT = OWNER_CHAT
+
+
+@dataclass(frozen=True)
+class SystemPrompt:
+    """A rendered prompt with what the provider and the trace need besides the text."""
+
+    text: str
+    trace: dict
+    spec: dict | None = None  # the version's spec, for the offline responder
+    banned_phrases: tuple[str, ...] = ()
+    legacy_settings: dict = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.trace["prompt_fingerprint"]
+
+
+def owner_display_name(twin) -> str:
+    """How the frame names the person a twin stands in for: their full name, else their username."""
+    owner = twin.owner
+    return owner.get_full_name().strip() or owner.get_username()
+
+
+def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str | None, intent_label: str,
+                         message: str, interaction_context: str | None,
+                         fallback_reason: str | None = None) -> SystemPrompt:
+    """The full prompt for one message. `persona` None means the legacy persona, for `fallback_reason`."""
+    context = interaction_context if interaction_context in INTERACTION_CONTEXTS else DEFAULT_INTERACTION_CONTEXT
+    if persona is not None:
+        rendered = persona.compiled.render_for_request(intent_label, message)
+        persona_text, spec, banned = rendered.text, persona.spec, tuple(rendered.banned_phrases)
+        legacy_settings = {}
+        trace = {
+            "persona_spec_version": version,
+            "prompt_source": PROMPT_SOURCE_SPEC,
+            "fallback_reason": None,
+            "module_ids": list(rendered.module_ids),
+            "few_shot_ids": list(rendered.few_shot_ids),
+        }
+    else:
+        legacy_settings = twin.settings or {}
+        persona_text, spec, banned = legacy_persona_text(legacy_settings), None, ()
+        trace = {
+            "persona_spec_version": None,
+            "prompt_source": PROMPT_SOURCE_LEGACY,
+            "fallback_reason": fallback_reason or FALLBACK_NO_ACTIVE_SPEC,
+            "module_ids": [],
+            "few_shot_ids": [],
+        }
+    parts = [_identity_frame(twin), "## INTERACTION CONTEXT\n" + INTERACTION_CONTEXTS[context],
+             "# PERSONA\n\n" + persona_text]
+    if persona is None:
+        # Only twins without a usable version keep their settings' free-text instructions: they have
+        # no version to carry them (generate moves them into the draft's custom_instructions).
+        custom = legacy_settings.get("system_prompt")
+        if isinstance(custom, str) and custom.strip():
+            parts.append("## CUSTOM INSTRUCTIONS\n" + custom.strip())
+    text = "\n\n".join(parts)
+    trace.update({
+        "intent_label": intent_label,
+        "interaction_context": context,
+        "prompt_fingerprint": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    })
+    return SystemPrompt(text=text, trace=trace, spec=spec, banned_phrases=banned, legacy_settings=legacy_settings)
+
+
+def preview_system_prompt(persona_spec, *, message: str, interaction_context: str | None = None,
+                          intent_label: str | None = None) -> SystemPrompt:
+    """Exactly what a chat turn with `message` would send if `persona_spec` were the active version.
+
+    The intent is classified from the message as chat does, unless one is given. Raises
+    SpecValidationError when the version does not compile.
+    """
+    pointer = ActiveSpecPointer(str(persona_spec.pk), persona_spec.version, persona_spec.spec_hash)
+    persona = compiled_persona(persona_spec.twin_id, pointer, persona_spec.spec)
+    return render_system_prompt(
+        twin=persona_spec.twin, persona=persona, version=persona_spec.version,
+        intent_label=intent_label or classify_intent(message), message=message,
+        interaction_context=interaction_context,
+    )
+
+
+def _identity_frame(twin) -> str:
+    person = owner_display_name(twin)
+    return (
+        f"You are {twin.name}, the digital twin of {person}. Speak in the first person, as {person} would, "
+        "following the persona below. The persona defines your voice, judgment and boundaries."
+    )
+
+
+def legacy_persona_text(settings: dict) -> str:
+    """The persona as twins described it before specs: profile, intro, phrases, opinions."""
+    lines = []
+    if isinstance(settings.get("persona_profile"), str) and settings["persona_profile"].strip():
+        lines.append("## VOICE\n" + settings["persona_profile"].strip())
+    if isinstance(settings.get("public_intro"), str) and settings["public_intro"].strip():
+        lines.append("## INTRODUCTION\n" + settings["public_intro"].strip())
+    phrases = [p for p in settings.get("signature_phrases") or [] if isinstance(p, str) and p.strip()]
+    if phrases:
+        lines.append("## SIGNATURE PHRASES\n" + "\n".join(f"- {p.strip()}" for p in phrases))
+    opinions = settings.get("opinion_map") if isinstance(settings.get("opinion_map"), dict) else {}
+    if opinions:
+        lines.append("## OPINIONS\n" + "\n".join(f"- {topic}: {opinions[topic]}" for topic in sorted(opinions)))
+    return "\n\n".join(lines) or "No persona has been written for this twin yet: answer plainly and briefly."
