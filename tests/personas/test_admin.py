@@ -18,31 +18,27 @@ from django_tenants.utils import schema_context
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create, persona_spec_publish
 from tests.factories import demo_admin, make_user
+from tests.personas.admin_support import (
+    ADD,
+    AUDIT_CHANGELIST,
+    CHANGELIST,
+    PUBLISHER_PERMS,
+    REVIEWER_PERMS,
+    VIEWER_PERMS,
+    admin_client,
+    audit_rows,
+    review_url,
+    statuses,
+    text,
+)
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Twin
 
-CHANGELIST = "/admin/personas/personaspec/"
-ADD = "/admin/personas/personaspec/add/"
-AUDIT_CHANGELIST = "/admin/personas/auditevent/"
-
-VIEWER_PERMS = ["personas.view_personaspec", "personas.view_auditevent", "twins.view_twin", "twins.view_memory"]
-REVIEWER_PERMS = [*VIEWER_PERMS, "personas.add_personaspec"]
-PUBLISHER_PERMS = [*REVIEWER_PERMS, "personas.publish_personaspec"]
+# Shared helpers are in admin_support.py, the fixtures (owner, twin, publisher, reviewer,
+# active_and_draft) in conftest.py.
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def admin_client(tenant, user) -> Client:
-    """A client on the tenant's host, logged in there (the session lives in the tenant's schema)."""
-    client = Client(HTTP_HOST=f"{tenant.schema_name}.localhost")
-    with schema_context(tenant.schema_name):
-        client.force_login(user)
-    return client
-
-
-def review_url(persona_spec) -> str:
-    return f"{CHANGELIST}{persona_spec.pk}/review/"
-
 
 def run_action(client, action: str, *persona_specs, follow: bool = False, **extra):
     """Choose `action` in the list's menu for the selected versions and press "Go" (index 0); the
@@ -59,56 +55,6 @@ def confirm_action(client, action: str, persona_spec, confirmation_page):
     state = re.search(r'name="confirmation_state" value="([^"]+)"', html)
     extra = {"confirm": "yes", **({"confirmation_state": state.group(1)} if state else {})}
     return run_action(client, action, persona_spec, follow=True, **extra)
-
-
-def statuses(twin) -> dict[str, str]:
-    with schema_context("acme"):
-        return dict(PersonaSpec.objects.filter(twin=twin).values_list("version", "status"))
-
-
-def audit_rows(twin) -> list[tuple]:
-    with schema_context("acme"):
-        return list(AuditEvent.objects.filter(twin=twin).order_by("id").values_list(
-            "action", "channel", "version", "previous_version", "actor_username"))
-
-
-def text(response) -> str:
-    return response.content.decode()
-
-
-# --- fixtures ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def owner(in_acme):
-    return make_user(in_acme, "admin-spec-owner")
-
-
-@pytest.fixture
-def twin(owner):
-    return new_twin(owner, "Twin in admin")
-
-
-@pytest.fixture
-def publisher(in_acme):
-    return make_user(in_acme, "admin-publisher", perms=PUBLISHER_PERMS, staff=True)
-
-
-@pytest.fixture
-def reviewer(in_acme):
-    return make_user(in_acme, "admin-reviewer", perms=REVIEWER_PERMS, staff=True)
-
-
-@pytest.fixture
-def active_and_draft(twin, owner):
-    """1.0.0 active, 1.0.1 a draft that changes one constitution rule and adds one."""
-    active = persona_spec_create(twin=twin, actor=owner, spec=example_spec())
-    persona_spec_publish(persona_spec=active, actor=owner)
-    changed = example_spec()
-    changed["constitution"] = ["Never invent sources, numbers or certainty.", *changed["constitution"][1:],
-                               "Say which assumption matters most."]
-    draft = persona_spec_create(twin=twin, actor=owner, spec=changed, notes="Sharper constitution.")
-    with schema_context("acme"):
-        return PersonaSpec.objects.get(pk=active.pk), PersonaSpec.objects.get(pk=draft.pk)
 
 
 # --- the list -----------------------------------------------------------------------------------
