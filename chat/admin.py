@@ -3,17 +3,14 @@
 from django.contrib import admin
 
 from chat.models import Conversation, Message
-from core.admin_scopes import TenantSchemaOnlyAdmin
+from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
 
 
-class ReadOnlyAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmin):
     """Chat history is a record of what was said: nobody edits or adds it through the admin."""
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    # Deleting a conversation or message, with the delete permission, has always been possible here.
+    read_only_allows_delete = True
 
 
 class TraceValueFilter(admin.SimpleListFilter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, ValidationFailed
 from twins.models import Memory, Twin
 from twins.permissions import can_add_memory, can_change_twin
 
@@ -23,9 +23,12 @@ def twin_create(*, owner, name: str, settings: dict | None = None, status: str =
 def twin_update(*, twin: Twin, actor, **changes) -> Twin:
     if not can_change_twin(actor, twin):
         raise PermissionDenied("You may not change this twin.")
-    unknown = set(changes) - set(TWIN_EDITABLE_FIELDS)
+    unknown = sorted(set(changes) - set(TWIN_EDITABLE_FIELDS))
     if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
+        raise ValidationFailed(
+            f"Only {', '.join(TWIN_EDITABLE_FIELDS)} can be changed.",
+            errors=[{"path": f"/{field}", "message": "not editable"} for field in unknown],
+        )
     for field, value in changes.items():
         setattr(twin, field, value)
     twin.full_clean()

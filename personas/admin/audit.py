@@ -11,22 +11,9 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from core.admin_scopes import TenantSchemaOnlyAdmin
+from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
 from personas.admin.display import compact_time, review_link
 from personas.models import AuditEvent
-
-
-class ReadOnlyAdminMixin:
-    """Nothing is added, changed or deleted through this admin class, by anyone (superusers too)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)

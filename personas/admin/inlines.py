@@ -6,8 +6,7 @@ from django.contrib import admin
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from core.admin_scopes import TenantSchemaOnlyAdmin
-from personas.admin.audit import ReadOnlyAdminMixin
+from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
 from personas.admin.display import review_link, status_badge
 from personas.models import AuditEvent, PersonaSpec
 

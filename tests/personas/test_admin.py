@@ -19,31 +19,27 @@ from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
 from tests.factories import demo_admin, make_user
+from tests.personas.admin_support import (
+    ADD,
+    AUDIT_CHANGELIST,
+    CHANGELIST,
+    PUBLISHER_PERMS,
+    REVIEWER_PERMS,
+    VIEWER_PERMS,
+    admin_client,
+    audit_rows,
+    review_url,
+    statuses,
+    text,
+)
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Twin
 
-CHANGELIST = "/admin/personas/personaspec/"
-ADD = "/admin/personas/personaspec/add/"
-AUDIT_CHANGELIST = "/admin/personas/auditevent/"
-
-VIEWER_PERMS = ["personas.view_personaspec", "personas.view_auditevent", "twins.view_twin", "twins.view_memory"]
-REVIEWER_PERMS = [*VIEWER_PERMS, "personas.add_personaspec"]
-PUBLISHER_PERMS = [*REVIEWER_PERMS, "personas.publish_personaspec"]
+# Shared helpers are in admin_support.py, the fixtures (owner, twin, publisher, reviewer,
+# active_and_draft) in conftest.py.
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def admin_client(tenant, user) -> Client:
-    """A client on the tenant's host, logged in there (the session lives in the tenant's schema)."""
-    client = Client(HTTP_HOST=f"{tenant.schema_name}.localhost")
-    with schema_context(tenant.schema_name):
-        client.force_login(user)
-    return client
-
-
-def review_url(persona_spec) -> str:
-    return f"{CHANGELIST}{persona_spec.pk}/review/"
-
 
 def run_action(client, action: str, *persona_specs, follow: bool = False, **extra):
     """Choose `action` in the list's menu for the selected versions and press "Go" (index 0); the
@@ -60,56 +56,6 @@ def confirm_action(client, action: str, persona_spec, confirmation_page):
     state = re.search(r'name="confirmation_state" value="([^"]+)"', html)
     extra = {"confirm": "yes", **({"confirmation_state": state.group(1)} if state else {})}
     return run_action(client, action, persona_spec, follow=True, **extra)
-
-
-def statuses(twin) -> dict[str, str]:
-    with schema_context("acme"):
-        return dict(PersonaSpec.objects.filter(twin=twin).values_list("version", "status"))
-
-
-def audit_rows(twin) -> list[tuple]:
-    with schema_context("acme"):
-        return list(AuditEvent.objects.filter(twin=twin).order_by("id").values_list(
-            "action", "channel", "version", "previous_version", "actor_username"))
-
-
-def text(response) -> str:
-    return response.content.decode()
-
-
-# --- fixtures ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def owner(in_acme):
-    return make_user(in_acme, "admin-spec-owner")
-
-
-@pytest.fixture
-def twin(owner):
-    return new_twin(owner, "Twin in admin")
-
-
-@pytest.fixture
-def publisher(in_acme):
-    return make_user(in_acme, "admin-publisher", perms=PUBLISHER_PERMS, staff=True)
-
-
-@pytest.fixture
-def reviewer(in_acme):
-    return make_user(in_acme, "admin-reviewer", perms=REVIEWER_PERMS, staff=True)
-
-
-@pytest.fixture
-def active_and_draft(twin, owner):
-    """1.0.0 active, 1.0.1 a draft that changes one constitution rule and adds one."""
-    active = persona_spec_create(twin=twin, actor=owner, spec=example_spec())
-    persona_spec_publish(persona_spec=active, actor=owner)
-    changed = example_spec()
-    changed["constitution"] = ["Never invent sources, numbers or certainty.", *changed["constitution"][1:],
-                               "Say which assumption matters most."]
-    draft = persona_spec_create(twin=twin, actor=owner, spec=changed, notes="Sharper constitution.")
-    with schema_context("acme"):
-        return PersonaSpec.objects.get(pk=active.pk), PersonaSpec.objects.get(pk=draft.pk)
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -684,79 +630,6 @@ def test_audit_events_cannot_be_added_changed_or_deleted_even_by_a_superuser(in_
     with schema_context("acme"):
         stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.action, stored.version) == (event.action, event.version)
-
-
-# --- the twin page ------------------------------------------------------------------------------------
-
-def test_twin_list_and_page_show_active_version_drafts_history_and_events(in_acme, active_and_draft, publisher):
-    active, draft = active_and_draft
-    client = admin_client(in_acme, publisher)
-    listing = text(client.get("/admin/twins/twin/", {"q": "Twin in admin"}))
-    assert f'<a href="{review_url(active)}">1.0.0</a>' in listing
-    assert "status__exact=draft" in listing  # the drafts count links to the twin's drafts
-    page = client.get(f"/admin/twins/twin/{active.twin_id}/change/")
-    html = text(page)
-    assert page.status_code == 200
-    assert "Review active version 1.0.0" in html
-    assert f"?twin={active.twin_id}&amp;from=active" in html
-    inlines = {formset.opts.__class__.__name__: formset for formset in page.context["inline_admin_formsets"]}
-    history = [form.original.version for form in inlines["PersonaSpecHistoryInline"]]
-    assert history == ["1.0.1", "1.0.0"]
-    events = [(form.original.action, form.original.version) for form in inlines["RecentAuditEventInline"]]
-    assert events == [("create", "1.0.1"), ("publish", "1.0.0"), ("create", "1.0.0")]
-    for name in ("PersonaSpecHistoryInline", "RecentAuditEventInline"):
-        formset = inlines[name]
-        assert not formset.has_add_permission and not formset.has_delete_permission
-        assert not formset.has_change_permission
-
-
-def test_recent_events_inline_is_limited(in_acme, twin, owner, publisher):
-    from personas.admin.inlines import AUDIT_INLINE_LIMIT
-
-    for _ in range(AUDIT_INLINE_LIMIT + 2):
-        persona_spec_create(twin=twin, actor=owner, spec=example_spec())
-    page = admin_client(in_acme, publisher).get(f"/admin/twins/twin/{twin.pk}/change/")
-    inlines = {formset.opts.__class__.__name__: formset for formset in page.context["inline_admin_formsets"]}
-    versions = [form.original.version for form in inlines["RecentAuditEventInline"]]
-    assert len(versions) == AUDIT_INLINE_LIMIT and versions[0] == f"1.0.{AUDIT_INLINE_LIMIT + 1}"
-
-
-def test_generate_draft_action_goes_through_the_service(in_acme, twin, reviewer):
-    client = admin_client(in_acme, reviewer)
-    assert 'value="generate_draft"' in text(client.get("/admin/twins/twin/"))
-    response = client.post("/admin/twins/twin/", {"action": "generate_draft", "_selected_action": [str(twin.pk)]})
-    with schema_context("acme"):
-        generated = PersonaSpec.objects.get(twin=twin)
-    assert response.status_code == 302 and response["Location"] == review_url(generated)
-    assert (generated.status, generated.source) == ("draft", "generated")
-    assert audit_rows(twin) == [("generate", "admin", "1.0.0", "", "admin-reviewer")]
-
-
-def test_generate_draft_needs_the_add_permission(in_acme, twin):
-    viewer = make_user(in_acme, "admin-twin-viewer", perms=VIEWER_PERMS, staff=True)
-    client = admin_client(in_acme, viewer)
-    assert 'value="generate_draft"' not in text(client.get("/admin/twins/twin/"))
-    response = client.post("/admin/twins/twin/", {"action": "generate_draft", "_selected_action": [str(twin.pk)]},
-                           follow=True)
-    assert response.status_code == 200  # the list, with no action run
-    assert statuses(twin) == {} and audit_rows(twin) == []
-
-
-def test_saving_a_twin_keeps_its_read_only_history(in_acme, active_and_draft):
-    active, _ = active_and_draft
-    client = admin_client(in_acme, demo_admin(in_acme))
-    page = client.get(f"/admin/twins/twin/{active.twin_id}/change/")
-    data = {"name": "Twin in admin, renamed", "owner": str(active.twin.owner_id), "status": "active",
-            "settings": "{}", "_save": "Save"}
-    for inline in page.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        data.update({f"{management.prefix}-{name}": value for name, value in management.initial.items()})
-    response = client.post(f"/admin/twins/twin/{active.twin_id}/change/", data)
-    assert response.status_code == 302, response.context and response.context["errors"]
-    assert statuses(active.twin) == {"1.0.0": "active", "1.0.1": "draft"}
-    with schema_context("acme"):
-        assert Twin.objects.get(pk=active.twin_id).name == "Twin in admin, renamed"
-        assert AuditEvent.objects.filter(twin_id=active.twin_id).count() == 3
 
 
 @pytest.mark.parametrize("schema", ["acme", "globex"])

@@ -1,0 +1,47 @@
+"""Helpers shared by the persona admin tests (the spec pages and the twin page): URLs, permission
+sets, a logged-in client on a tenant host, and what a test checks afterwards (statuses, audit rows).
+
+Their fixtures (`owner`, `twin`, `publisher`, `reviewer`, `active_and_draft`) are in conftest.py.
+"""
+
+from __future__ import annotations
+
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from personas.models import AuditEvent, PersonaSpec
+
+CHANGELIST = "/admin/personas/personaspec/"
+ADD = "/admin/personas/personaspec/add/"
+AUDIT_CHANGELIST = "/admin/personas/auditevent/"
+
+VIEWER_PERMS = ["personas.view_personaspec", "personas.view_auditevent", "twins.view_twin", "twins.view_memory"]
+REVIEWER_PERMS = [*VIEWER_PERMS, "personas.add_personaspec"]
+PUBLISHER_PERMS = [*REVIEWER_PERMS, "personas.publish_personaspec"]
+
+
+def admin_client(tenant, user) -> Client:
+    """A client on the tenant's host, logged in there (the session lives in the tenant's schema)."""
+    client = Client(HTTP_HOST=f"{tenant.schema_name}.localhost")
+    with schema_context(tenant.schema_name):
+        client.force_login(user)
+    return client
+
+
+def review_url(persona_spec) -> str:
+    return f"{CHANGELIST}{persona_spec.pk}/review/"
+
+
+def statuses(twin) -> dict[str, str]:
+    with schema_context("acme"):
+        return dict(PersonaSpec.objects.filter(twin=twin).values_list("version", "status"))
+
+
+def audit_rows(twin) -> list[tuple]:
+    with schema_context("acme"):
+        return list(AuditEvent.objects.filter(twin=twin).order_by("id").values_list(
+            "action", "channel", "version", "previous_version", "actor_username"))
+
+
+def text(response) -> str:
+    return response.content.decode()
