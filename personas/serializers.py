@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from personas.prompting import INTERACTION_CONTEXTS
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
+from personas.prompting import INTERACTION_CONTEXTS
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
