@@ -45,7 +45,8 @@ def active_and_draft(twin, owner):
     from django_tenants.utils import schema_context
 
     from personas.models import PersonaSpec
-    from personas.services import persona_spec_create, persona_spec_publish
+    from personas.services import persona_spec_create
+    from personas.transitions import persona_spec_publish
     from tests.personas.builders import example_spec
 
     active = persona_spec_create(twin=twin, actor=owner, spec=example_spec())

@@ -13,7 +13,8 @@ from django.core.cache import cache
 from django_tenants.utils import schema_context
 
 from personas.selectors import active_compiled_persona, active_spec_pointer, clear_local_compiled_cache
-from personas.services import persona_spec_create, persona_spec_publish
+from personas.services import persona_spec_create
+from personas.transitions import persona_spec_publish
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Twin
