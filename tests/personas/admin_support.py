@@ -6,6 +6,8 @@ Their fixtures (`owner`, `twin`, `publisher`, `reviewer`, `active_and_draft`) ar
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -45,3 +47,20 @@ def audit_rows(twin) -> list[tuple]:
 
 def text(response) -> str:
     return response.content.decode()
+
+
+def run_action(client, action: str, *persona_specs, follow: bool = False, **extra):
+    """Choose `action` in the list's menu for the selected versions and press "Go" (index 0); the
+    confirmation page's own form posts without an index."""
+    data = {"action": action, "_selected_action": [str(spec.pk) for spec in persona_specs], **extra}
+    if "confirm" not in extra:
+        data.setdefault("index", "0")
+    return client.post(CHANGELIST, data, follow=follow)
+
+
+def confirm_action(client, action: str, persona_spec, confirmation_page):
+    """Press the confirmation page's button: post back exactly what its form holds."""
+    html = confirmation_page.content.decode()
+    state = re.search(r'name="confirmation_state" value="([^"]+)"', html)
+    extra = {"confirm": "yes", **({"confirmation_state": state.group(1)} if state else {})}
+    return run_action(client, action, persona_spec, follow=True, **extra)

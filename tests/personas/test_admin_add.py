@@ -1,0 +1,164 @@
+"""Drafting a version in the admin: the editor, its starting points, and refusals shown on their fields.
+
+Shared helpers are in admin_support.py, the fixtures (owner, twin, publisher, reviewer,
+active_and_draft) in conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django_tenants.utils import schema_context
+
+from personas.models import PersonaSpec
+from tests.factories import demo_admin, make_user
+from tests.personas.admin_support import (
+    ADD,
+    CHANGELIST,
+    VIEWER_PERMS,
+    admin_client,
+    audit_rows,
+    review_url,
+    statuses,
+    text,
+)
+from tests.personas.builders import example_spec
+
+# --- adding a version ---------------------------------------------------------------------------
+
+def test_add_form_has_a_monospace_json_editor_prefilled_with_a_starter_spec(in_acme, publisher):
+    response = admin_client(in_acme, publisher).get(ADD)
+    assert response.status_code == 200
+    html = text(response)
+    assert 'class="persona-spec-editor"' in html and 'name="spec_text"' in html
+    assert "font-family: var(--font-family-monospace)" in html
+    editor = response.context["adminform"].form
+    assert json.loads(editor.initial["spec_text"])["schema_version"] == 1
+    assert "_addanother" not in html and "_continue" not in html
+
+
+def test_start_from_the_active_version_prefills_its_spec_without_the_version(in_acme, active_and_draft, publisher):
+    active, _ = active_and_draft
+    response = admin_client(in_acme, publisher).get(ADD, {"twin": str(active.twin_id), "from": "active"})
+    form = response.context["adminform"].form
+    prefilled = json.loads(form.initial["spec_text"])
+    assert prefilled == {key: value for key, value in active.spec.items() if key != "version"}
+    assert str(form.initial["twin"]) == str(active.twin_id)
+    assert "The editor starts from Twin in admin version 1.0.0" in text(response)
+
+
+def test_start_from_a_specific_version(in_acme, active_and_draft, publisher):
+    _, draft = active_and_draft
+    response = admin_client(in_acme, publisher).get(ADD, {"twin": str(draft.twin_id), "from": "1.0.1"})
+    prefilled = json.loads(response.context["adminform"].form.initial["spec_text"])
+    assert prefilled["constitution"][0] == "Never invent sources, numbers or certainty."
+
+
+def test_start_from_a_twin_without_active_version_says_so(in_acme, twin, publisher):
+    response = admin_client(in_acme, publisher).get(ADD, {"twin": str(twin.pk), "from": "active"})
+    assert "That twin has no active version: the editor starts from an empty spec." in text(response)
+    bad = admin_client(in_acme, publisher).get(ADD, {"twin": "not-a-uuid", "from": "active"})
+    assert bad.status_code == 200
+
+
+def test_adding_a_version_calls_the_service_and_opens_its_review(in_acme, active_and_draft, publisher):
+    active, _ = active_and_draft
+    spec = {key: value for key, value in active.spec.items() if key != "version"}
+    spec["constitution"] = [*spec["constitution"], "Always name the trade-off."]
+    before = audit_rows(active.twin)
+    response = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(active.twin_id), "requested_version": "", "spec_text": json.dumps(spec, indent=2),
+        "notes": "Adds a trade-off rule.",
+    })
+    with schema_context("acme"):
+        created = PersonaSpec.objects.get(twin=active.twin, version="1.0.2")
+    assert response.status_code == 302 and response["Location"] == review_url(created)
+    assert (created.status, created.source, created.notes) == ("draft", "manual", "Adds a trade-off rule.")
+    assert created.created_by_id == publisher.pk
+    assert created.spec["constitution"][-1] == "Always name the trade-off."
+    assert audit_rows(active.twin) == [*before, ("create", "admin", "1.0.2", "", "admin-publisher")]
+
+
+def test_an_explicit_version_is_honoured(in_acme, twin, publisher):
+    response = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(twin.pk), "requested_version": "2.0.0", "spec_text": json.dumps(example_spec()), "notes": "",
+    })
+    assert response.status_code == 302
+    assert statuses(twin) == {"2.0.0": "draft"}
+
+
+def test_validation_errors_are_shown_inline_with_their_json_pointer_paths(in_acme, twin, publisher):
+    spec = example_spec(constitution=["ok", ""], unknown_section={})
+    spec["procedural_modules"][0]["few_shot_ids"] = ["ex9"]
+    response = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(twin.pk), "requested_version": "", "spec_text": json.dumps(spec, indent=2), "notes": "x",
+    })
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["spec_text"]
+    assert "/procedural_modules/0/few_shot_ids/0: unknown canonical example id &#x27;ex9&#x27;" in text(response)
+    assert any(error.startswith("/constitution/1:") for error in errors)
+    assert any(error.startswith("/unknown_section:") for error in errors)
+    assert "Please correct the error" in text(response)
+    # What the user typed is still in the editor.
+    assert "unknown_section" in response.context["adminform"].form["spec_text"].value()
+    assert statuses(twin) == {} and audit_rows(twin) == []
+
+
+def test_json_syntax_errors_say_where(in_acme, twin, publisher):
+    client = admin_client(in_acme, publisher)
+    response = client.post(ADD, {"twin": str(twin.pk), "spec_text": '{\n  "constitution": [\n}', "notes": ""})
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["spec_text"]
+    assert error.startswith("Not valid JSON") and "line 3" in error
+    duplicate_key = client.post(ADD, {"twin": str(twin.pk), "spec_text": '{"metadata": {}, "metadata": {}}'})
+    assert "appears twice" in duplicate_key.context["adminform"].form.errors["spec_text"][0]
+    not_json = client.post(ADD, {"twin": str(twin.pk), "spec_text": '{"metadata": {"x": NaN}}'})
+    assert "NaN is not valid JSON" in not_json.context["adminform"].form.errors["spec_text"][0]
+    assert statuses(twin) == {}
+
+
+def test_an_existing_version_is_refused_on_the_version_field(in_acme, active_and_draft, publisher):
+    active, _ = active_and_draft
+    before = audit_rows(active.twin)
+    response = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(active.twin_id), "requested_version": "1.0.0", "spec_text": json.dumps(example_spec()),
+    })
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["requested_version"] == [
+        "version 1.0.0 already exists (/version)"
+    ]
+    assert statuses(active.twin) == {"1.0.0": "active", "1.0.1": "draft"}
+    assert audit_rows(active.twin) == before
+
+
+def test_a_malformed_version_is_refused_on_the_version_field(in_acme, twin, publisher):
+    response = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(twin.pk), "requested_version": "1.0", "spec_text": json.dumps(example_spec()),
+    })
+    assert "MAJOR.MINOR.PATCH" in response.context["adminform"].form.errors["requested_version"][0]
+    assert statuses(twin) == {}
+
+
+def test_staff_without_add_permission_cannot_add(in_acme, twin):
+    viewer = make_user(in_acme, "admin-viewer", perms=VIEWER_PERMS, staff=True)
+    client = admin_client(in_acme, viewer)
+    assert client.get(ADD).status_code == 403
+    response = client.post(ADD, {"twin": str(twin.pk), "spec_text": json.dumps(example_spec())})
+    assert response.status_code == 403
+    assert statuses(twin) == {}
+
+
+# --- stored versions are read-only --------------------------------------------------------------
+
+def test_a_stored_version_opens_its_review_page_and_cannot_be_saved(in_acme, active_and_draft, publisher):
+    _, draft = active_and_draft
+    client = admin_client(in_acme, publisher)
+    change_url = f"{CHANGELIST}{draft.pk}/change/"
+    response = client.get(change_url)
+    assert response.status_code == 302 and response["Location"] == review_url(draft)
+    superuser = admin_client(in_acme, demo_admin(in_acme))
+    forged = superuser.post(change_url, {"twin": str(draft.twin_id), "notes": "edited", "spec_text": "{}"})
+    assert forged.status_code == 403
+    assert superuser.post(f"{CHANGELIST}{draft.pk}/delete/", {"post": "yes"}).status_code == 403
+    with schema_context("acme"):
+        assert PersonaSpec.objects.get(pk=draft.pk).notes == "Sharper constitution."
