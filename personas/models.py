@@ -76,7 +76,11 @@ class PersonaSpec(models.Model):
 
     class Meta:
         ordering = ["twin", *SEMVER_NEWEST_FIRST]
-        permissions = [("publish_personaspec", "Can publish and roll back persona spec versions")]
+        permissions = [
+            ("publish_personaspec", "Can publish and roll back persona spec versions"),
+            ("approve_personaspec", "Can approve or request changes on persona spec versions of others"),
+            ("override_publish_gate", "Can publish despite a failing evaluation gate, with a reason"),
+        ]
         indexes = [
             models.Index(
                 fields=["twin", "-version_major", "-version_minor", "-version_patch"], name="persona_spec_twin_semver"
