@@ -9,7 +9,7 @@ and version numbers"; keep the two in step.
 Items are matched by identity, not by position, so moving something is not reported as changing it:
 modules by `id`; examples by `id`, else by content (prompt and intent label), else by position;
 constitution rules, banned phrases and anti-style rules by text, a close rewording of a rule
-(difflib ratio >= 0.6) being one changed rule rather than one removed and one added.
+(difflib ratio of their words >= 0.6) being one changed rule rather than one removed and one added.
 
 A field left out and the same field at its default compare equal (a module without `active` is
 active, a missing section is an empty one); values in changes are effective values, defaults filled.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from personas.spec import canonical_json, format_semver, parse_semver
 
 BUMPS = ("none", "patch", "minor", "major")  # weakest first
 SIMILAR_RULE_RATIO = 0.6
+MAX_SIMILARITY_COMPARISONS = 50 * 50
 MAX_BUMP_REASONS = 20
 REORDERED = "reordered"
 MATCHED_BY_POSITION = "matched by position"
@@ -59,6 +61,7 @@ MODULE_FIELD_BUMPS = {
 }
 _EXAMPLE_FIELD_ORDER = ("id", "intent_label", "prompt", "response", "tags")
 _MODULE_FIELD_ORDER = ("id", *MODULE_DEFAULTS)
+_WORDS_RE = re.compile(r"\w+|[^\w\s]")
 
 
 class _Missing:
@@ -277,17 +280,25 @@ def _strings(diff: _Diff, section: str, path: str, rules: _StringRules, old: Any
 
 
 def _match_similar(old: Sequence[Any], new: Sequence[Any], removed: list[int], added: list[int]):
-    """Pairs (old, new) of unmatched strings with ratio >= SIMILAR_RULE_RATIO, the closest first."""
+    """Pairs (old, new) of unmatched strings whose words are alike (ratio >= SIMILAR_RULE_RATIO),
+    the closest first; and what stays unpaired.
+
+    Words and punctuation, not characters: a reviewer reads "fabricate" -> "invent" as one word
+    changed, and any two English sentences share most of their letters. Each comparison is
+    quadratic, so past MAX_SIMILARITY_COMPARISONS (every rule of a full constitution replaced)
+    nothing is paired: the strings count as removed and added, the stronger reading.
+    """
+    if len(removed) * len(added) > MAX_SIMILARITY_COMPARISONS:
+        return [], removed, added
+    old_words = {i: _WORDS_RE.findall(old[i]) for i in removed if isinstance(old[i], str)}
     scored: list[tuple[float, int, int]] = []
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     for j in added:
         if not isinstance(new[j], str):
             continue
-        matcher.set_seq2(new[j])  # the matcher caches its analysis of seq2: vary seq1 inside
-        for i in removed:
-            if not isinstance(old[i], str):
-                continue
-            matcher.set_seq1(old[i])
+        matcher.set_seq2(_WORDS_RE.findall(new[j]))  # the matcher caches its analysis of seq2
+        for i, words in old_words.items():
+            matcher.set_seq1(words)
             if (matcher.real_quick_ratio() >= SIMILAR_RULE_RATIO and matcher.quick_ratio() >= SIMILAR_RULE_RATIO
                     and (ratio := matcher.ratio()) >= SIMILAR_RULE_RATIO):
                 scored.append((-ratio, i, j))

@@ -50,11 +50,13 @@ def test_identical_specs_are_no_change():
 
 
 def test_version_and_schema_version_are_not_compared():
-    diff = spec_diff(example_spec(version="1.0.0"), example_spec(version="7.3.1"))
+    after = example_spec(version="7.3.1")
+    del after["schema_version"]
 
-    assert diff.changes == ()
-    assert diff.suggested_bump == "none"
-    assert diff.size_delta_chars == 0  # same length: "1.0.0" and "7.3.1"
+    diff = spec_diff(example_spec(version="1.0.0"), after)
+
+    assert (diff.changes, diff.suggested_bump) == ((), "none")
+    assert diff.size_delta_chars == -len(',"schema_version":1')  # "1.0.0" and "7.3.1": same length
 
 
 def test_reordered_modules_are_no_change():
@@ -237,6 +239,34 @@ def test_constitution_rule_moved_past_an_added_one_is_not_a_reorder():
     diff = spec_diff(example_spec(), example_spec(constitution=["Keep answers short.", *RULES]))
 
     assert [(c.kind, c.path) for c in diff.changes] == [("added", "/constitution/0")]
+
+
+def test_each_reworded_rule_pairs_with_the_closest_one():
+    before = max_spec()
+    after = max_spec()
+    after["constitution"] = [rule.replace("never", "never ever") for rule in after["constitution"]]
+    after["constitution"].reverse()
+    count = len(after["constitution"])
+
+    diff = spec_diff(before, after)
+
+    reworded = [c for c in diff.changes if c.note is None]
+    assert [(c.before, c.after) for c in reworded] == [
+        (before["constitution"][count - 1 - j], after["constitution"][j]) for j in range(count)]
+    assert [c.path for c in reworded] == [f"/constitution/{j}" for j in range(count)]
+    assert diff.changes[0].note == REORDERED
+    assert diff.suggested_bump == "patch"
+
+
+def test_too_many_rules_to_compare_count_as_removed_and_added():
+    rules = [f"Rule number {n} says to keep it short" for n in range(60)]
+    before = example_spec(deterministic_rules={"anti_style_rules": rules})
+    few = example_spec(deterministic_rules={"anti_style_rules": [*rules[:50], *(f"{r}." for r in rules[50:])]})
+    every = example_spec(deterministic_rules={"anti_style_rules": [f"{rule}." for rule in rules]})
+
+    assert {c.kind for c in spec_diff(before, few).changes} == {"changed"}
+    assert sorted({c.kind for c in spec_diff(before, every).changes}) == ["added", "removed"]
+    assert len(spec_diff(before, every).changes) == 120
 
 
 def test_duplicate_constitution_rules_pair_one_to_one():
