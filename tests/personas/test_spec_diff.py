@@ -218,6 +218,13 @@ def test_constitution_rule_small_edit_is_one_changed_rule_and_a_patch():
     assert diff.suggested_bump == "patch"
 
 
+def test_the_ratio_measures_wording_not_meaning():
+    before = example_spec(constitution=["Never share client names"])
+    after = example_spec(constitution=["Always share client names"])
+
+    assert (only_change(before, after).kind, spec_diff(before, after).suggested_bump) == ("changed", "patch")
+
+
 def test_constitution_rule_rewritten_beyond_recognition_is_removed_and_added():
     diff = spec_diff(example_spec(), example_spec(constitution=[RULES[0], RULES[1], "Answer in French."]))
 
@@ -518,6 +525,17 @@ def test_the_diff_does_not_change_when_the_documents_do():
     after[MODULES][0]["do"].append("mutated")
 
     assert diff.changes[0].after == ["ask"]
+
+
+def test_the_documented_example_is_what_the_diff_answers():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "persona-spec.md").read_text(encoding="utf-8")
+    documented = docs.split("## Comparing versions and version numbers", 1)[1].split("```json\n", 1)[1]
+    after = example_spec()
+    after["constitution"][0] = "Never invent sources, numbers or certainty."
+    after[MODULES][0]["do"] = ["ask_one_clarifying_question"]
+    del after["anti_examples"][0]
+
+    assert spec_diff(example_spec(), after).as_dict() == json.loads(documented.split("```", 1)[0])
 
 
 # --------------------------------------------------------------------------------------------
