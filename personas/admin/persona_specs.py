@@ -34,6 +34,7 @@ from personas.diffing import canonical_pretty_json
 from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, editor_text
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may, may_on_some_twin, users_who_may
+from personas.review_panels import review_panels_for
 from personas.selectors import persona_spec_active, persona_spec_next_version
 from personas.services import persona_spec_create
 from personas.spec import INTENT_LABELS
@@ -196,6 +197,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "can_duplicate": can_add,
             "new_draft_url": new_draft_url(persona_spec.twin_id, persona_spec.version) if can_add else None,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "panels": review_panels_for(request, persona_spec),
         }
         return TemplateResponse(request, "admin/personas/personaspec/review.html", context)
 
