@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
+from personas.prompting import default_interaction_context
 from chat.providers import configured_provider
 from chat.selectors import conversation_for
 from core.errors import ValidationFailed
@@ -29,10 +30,6 @@ class ChatTurnResult:
     conversation: Conversation
     user_message: Message
     reply: Message
-
-
-def default_interaction_context(twin, user) -> str:
-    return Conversation.Context.OWNER_CHAT if twin.owner_id == user.pk else Conversation.Context.PUBLIC_SHARE
 
 
 def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_context: str | None = None,

@@ -14,7 +14,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import Conflict
 from personas.previews import prompt_plan_preview
+from personas.prompting import default_interaction_context, preview_system_prompt
 from personas.selectors import (
     audit_event_list,
     persona_spec_active,
@@ -30,11 +32,13 @@ from personas.serializers import (
     PersonaSpecGeneratedSerializer,
     PersonaSpecGenerateSerializer,
     PersonaSpecSerializer,
+    PreviewRequestSerializer,
+    PreviewSerializer,
     PublishedSerializer,
     PublishRequestSerializer,
 )
 from personas.services import persona_spec_create, persona_spec_generate
-from personas.spec import persona_spec_json_schema
+from personas.spec import SpecValidationError, persona_spec_json_schema
 from personas.transitions import persona_spec_publish
 
 
@@ -82,6 +86,25 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         body = PersonaSpecGeneratedSerializer(_stored_version(result.persona_spec,
                                                              generated_from=result.generated_from)).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @action(detail=True, methods=["post"])
+    def preview(self, request, twin_id=None, version=None):
+        """What a chat turn with this message would send to the model if this version were active."""
+        twin = self.twin()
+        data = PreviewRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
+        options = data.validated_data
+        try:
+            prompt = preview_system_prompt(
+                persona_spec, message=options["message"], intent_label=options.get("intent_label"),
+                interaction_context=options.get("interaction_context")
+                or default_interaction_context(twin, request.user),
+            )
+        except SpecValidationError as exc:
+            raise Conflict(f"Version {version} does not compile.", errors=exc.errors) from None
+        return Response(PreviewSerializer(prompt).data)
 
     @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
     @action(detail=True, methods=["post"])

@@ -55,13 +55,18 @@ class SystemPrompt:
         return self.trace["prompt_fingerprint"]
 
 
+def default_interaction_context(twin, user) -> str:
+    """A chat with no context given: owner chat for the twin's owner, a public share for anyone else."""
+    return OWNER_CHAT if twin.owner_id == getattr(user, "pk", None) else PUBLIC_SHARE
+
+
 def owner_display_name(twin) -> str:
     """How the frame names the person a twin stands in for: their full name, else their username."""
     owner = twin.owner
     return owner.get_full_name().strip() or owner.get_username()
 
 
-def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str | None, intent_label: str,
+def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str | None, intent_label: str | None,
                          message: str, interaction_context: str | None,
                          fallback_reason: str | None = None) -> SystemPrompt:
     """The full prompt for one message. `persona` None means the legacy persona, for `fallback_reason`."""
@@ -111,12 +116,18 @@ def preview_system_prompt(persona_spec, *, message: str, interaction_context: st
     The intent is classified from the message as chat does, unless one is given. Raises
     SpecValidationError when the version does not compile.
     """
+    return version_system_prompt(persona_spec, message=message, interaction_context=interaction_context,
+                                 intent_label=intent_label or classify_intent(message))
+
+
+def version_system_prompt(persona_spec, *, message: str, interaction_context: str | None,
+                          intent_label: str | None) -> SystemPrompt:
+    """The full prompt of `persona_spec` for an explicit intent (None: no procedural modules)."""
     pointer = ActiveSpecPointer(str(persona_spec.pk), persona_spec.version, persona_spec.spec_hash)
     persona = compiled_persona(persona_spec.twin_id, pointer, persona_spec.spec)
     return render_system_prompt(
-        twin=persona_spec.twin, persona=persona, version=persona_spec.version,
-        intent_label=intent_label or classify_intent(message), message=message,
-        interaction_context=interaction_context,
+        twin=persona_spec.twin, persona=persona, version=persona_spec.version, intent_label=intent_label,
+        message=message, interaction_context=interaction_context,
     )
 
 

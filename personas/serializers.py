@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.prompting import INTERACTION_CONTEXTS
+from personas.spec import INTENT_LABELS
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
@@ -97,8 +98,32 @@ class PromptTraceSerializer(serializers.Serializer):
     persona_spec_version = serializers.CharField(allow_null=True)
     prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
     fallback_reason = serializers.CharField(allow_null=True)
-    intent_label = serializers.CharField()
+    intent_label = serializers.CharField(allow_null=True)
     interaction_context = serializers.ChoiceField(choices=sorted(INTERACTION_CONTEXTS))
     module_ids = serializers.ListField(child=serializers.CharField())
     few_shot_ids = serializers.ListField(child=serializers.CharField())
     prompt_fingerprint = serializers.CharField()
+
+
+PREVIEW_MESSAGE_MAX_LENGTH = 8000  # as a chat message
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=PREVIEW_MESSAGE_MAX_LENGTH, trim_whitespace=True,
+                                    help_text="The user message of the chat turn to preview.")
+    interaction_context = serializers.ChoiceField(
+        choices=sorted(INTERACTION_CONTEXTS), required=False,
+        help_text="Default: as chat decides for the caller (owner_chat for the twin's owner, else public_share).",
+    )
+    intent_label = serializers.ChoiceField(
+        choices=list(INTENT_LABELS), required=False,
+        help_text="Default: classified from the message, as chat does.",
+    )
+
+
+class PreviewSerializer(serializers.Serializer):
+    """Exactly what a chat turn with that message would send if this version were active."""
+
+    system_prompt = serializers.CharField(source="text")
+    prompt_fingerprint = serializers.CharField(source="fingerprint")
+    trace = PromptTraceSerializer()
