@@ -29,11 +29,18 @@ from django.utils.html import format_html, format_html_join
 from core.admin_scopes import TenantSchemaOnlyAdmin
 from core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from personas.admin.display import compact_time, new_draft_url, review_link, review_url, status_badge
-from personas.admin.review import NO_INTENT, intent_from_param, persona_spec_review
+from personas.admin.review import (
+    AUTO_INTENT,
+    NO_INTENT,
+    context_from_param,
+    intent_choice_from_param,
+    persona_spec_review,
+)
 from personas.diffing import canonical_pretty_json
 from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, editor_text
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may, may_on_some_twin, users_who_may
+from personas.prompting import INTERACTION_CONTEXTS
 from personas.review_panels import review_panels_for
 from personas.selectors import persona_spec_active, persona_spec_next_version
 from personas.services import persona_spec_create
@@ -170,9 +177,10 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             active = persona_spec_active(twin=persona_spec.twin, user=request.user)
         except PermissionDenied:
             raise HttpPermissionDenied from None
-        intent_label = intent_from_param(request.GET.get("intent"))
-        review = persona_spec_review(persona_spec, active, intent_label=intent_label,
-                                     user_query=request.GET.get("q", "").strip())
+        review = persona_spec_review(
+            persona_spec, active, intent_choice=intent_choice_from_param(request.GET.get("intent")),
+            user_query=request.GET.get("q", "").strip(), interaction_context=context_from_param(request.GET.get("context")),
+        )
         make_active = publish_transition_for(persona_spec, active)
         verdict = make_active.check(request.user, persona_spec, active=active, channel=AuditEvent.Channel.ADMIN)
         can_add = may(request.user, SpecAction.ADD, persona_spec.twin)
@@ -184,9 +192,11 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "persona_spec": persona_spec,
             "review": review,
             "status_badge": status_badge(persona_spec.status),
-            "intent_choices": [(NO_INTENT, "none (no intent: no procedural modules)"),
+            "intent_choices": [(AUTO_INTENT, "classify the sample message, as chat does"),
+                               (NO_INTENT, "none (no intent: no procedural modules)"),
                                *((label, label) for label in INTENT_LABELS)],
-            "selected_intent": intent_label or NO_INTENT,
+            "selected_intent": review.intent_choice,
+            "context_choices": [(value, value.replace("_", " ")) for value in INTERACTION_CONTEXTS],
             "changelist_url": reverse("admin:personas_personaspec_changelist"),
             "history_url": reverse("admin:personas_personaspec_history", args=[persona_spec.pk]),
             "twin_url": _admin_url_if_allowed(request, persona_spec.twin, "twins", "twin"),

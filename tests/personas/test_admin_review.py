@@ -48,8 +48,31 @@ def test_review_shows_side_by_side_diffs_against_the_active_version(in_acme, act
     assert "- Say which assumption matters most." in review.preview.rendered
     prompt_added = ["".join(s.text for s in row.right) for row in review.prompt_diff.rows if row.kind == "insert"]
     assert "- Say which assumption matters most." in prompt_added
-    assert 'id="rendered-prompt">## CONSTITUTION' in html
+    assert 'id="rendered-prompt">You are Twin in admin, the digital twin of' in html
     assert "Publish this version" not in html  # a reviewer cannot publish
+
+
+def test_the_reviewed_prompt_is_the_sent_prompt(in_acme, active_and_draft, reviewer, owner):
+    """The review page's full prompt and fingerprint equal the preview API's and, once published, the chat's."""
+    from chat.prompting import build_system_prompt
+    from personas.prompting import preview_system_prompt
+
+    _, draft = active_and_draft
+    message = "Should we offer a free pilot?"
+    response = admin_client(in_acme, reviewer).get(review_url(draft), {"q": message, "context": "public_share"})
+    review = response.context["review"]
+    assert review.intent_label == "advice_or_stance" and review.intent_choice == "auto"
+    shown = review.preview.system_prompt
+    assert shown.text.startswith("You are Twin in admin, the digital twin of admin-spec-owner.")
+    assert "member of the public" in shown.text
+    assert f'id="prompt-fingerprint">{shown.fingerprint}<' in text(response)
+    assert preview_system_prompt(draft, message=message, interaction_context="public_share").text == shown.text
+    persona_spec_publish(persona_spec=draft, actor=owner)
+    from personas.selectors import active_spec_cache_refresh
+
+    active_spec_cache_refresh(draft.twin_id)
+    prompt, trace = build_system_prompt(draft.twin, message, "public_share")
+    assert (prompt, trace["prompt_fingerprint"]) == (shown.text, shown.fingerprint)
 
 
 def test_review_intent_switch_changes_the_modules(in_acme, active_and_draft, reviewer):
