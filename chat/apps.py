@@ -8,3 +8,7 @@ class ChatConfig(AppConfig):
 
     def ready(self):
         from chat import checks  # noqa: F401  (registers the system checks)
+        from chat.review_panels import USAGE_PANEL
+        from personas.review_panels import register_review_panel
+
+        register_review_panel(USAGE_PANEL)

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 
 MESSAGE_MAX_LENGTH = 8000
 
@@ -53,7 +54,11 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
-        indexes = [models.Index(fields=["conversation", "created", "id"], name="message_conversation_order")]
+        indexes = [
+            models.Index(fields=["conversation", "created", "id"], name="message_conversation_order"),
+            # "Which replies did version X produce?" (a version's usage on its review page).
+            models.Index(KT("trace__persona_spec_version"), "conversation", name="message_trace_spec_version"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(role__in=["user", "assistant"]), name="message_role_valid"),
         ]

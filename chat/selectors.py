@@ -6,8 +6,12 @@ NotFound, never a row (no existence leak).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
+from django.db.models.fields.json import KT
 
 from chat.models import Conversation, Message, PromptSnapshot
 from core.errors import NotFound
@@ -34,13 +38,45 @@ def conversation_messages(conversation: Conversation) -> QuerySet[Message]:
 
 def prompt_snapshot_for(*, user, twin, fingerprint: str) -> PromptSnapshot:
     """A stored system prompt, for a user who received a reply of this twin made with it."""
-    used = Message.objects.filter(
-        conversation__user=user, conversation__twin=twin, trace__prompt_fingerprint=fingerprint
-    ).exists()
-    snapshot = PromptSnapshot.objects.filter(pk=fingerprint).first() if used else None
+    return prompt_use_for(user=user, twin=twin, fingerprint=fingerprint).snapshot
+
+
+@dataclass(frozen=True)
+class PromptUse:
+    """A stored system prompt and the latest reply the user got with it (its trace names the version,
+    the intent and the interaction context)."""
+
+    snapshot: PromptSnapshot
+    reply: Message
+
+
+def prompt_use_for(*, user, twin, fingerprint: str) -> PromptUse:
+    """NotFound unless the user received a reply of this twin made with that prompt."""
+    reply = (
+        Message.objects.filter(conversation__user=user, conversation__twin=twin, role=Message.Role.ASSISTANT,
+                               trace__prompt_fingerprint=fingerprint)
+        .order_by("-created", "-id").first()
+    )
+    snapshot = PromptSnapshot.objects.filter(pk=fingerprint).first() if reply else None
     if snapshot is None:
         raise NotFound("Prompt not found.")
-    return snapshot
+    return PromptUse(snapshot, reply)
+
+
+@dataclass(frozen=True)
+class VersionUsage:
+    replies: int
+    last_used: datetime | None
+
+
+def version_usage(*, twin_id, version: str) -> VersionUsage:
+    """How many replies a version of the twin produced, and when it last did (one indexed query)."""
+    usage = (
+        Message.objects.alias(spec_version=KT("trace__persona_spec_version"))
+        .filter(spec_version=version, conversation__twin_id=twin_id, role=Message.Role.ASSISTANT)
+        .aggregate(replies=Count("id"), last_used=Max("created"))
+    )
+    return VersionUsage(usage["replies"], usage["last_used"])
 
 
 def twin_rows_for_chat_list(user) -> list[dict]:

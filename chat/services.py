@@ -15,11 +15,11 @@ from django.db import connection, transaction
 from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
-from personas.prompting import default_interaction_context
 from chat.providers import configured_provider
 from chat.selectors import conversation_for
 from core.errors import ValidationFailed
 from core.lru import BoundedLRU
+from personas.prompting import default_interaction_context
 
 HISTORY_TURNS = 20
 TITLE_LENGTH = 80

@@ -17,7 +17,7 @@ from chat.selectors import (
     conversation_for,
     conversation_list_for,
     conversation_messages,
-    prompt_snapshot_for,
+    prompt_use_for,
     twin_rows_for_chat_list,
 )
 from chat.services import chat_turn
@@ -82,8 +82,8 @@ def chat_page(request, twin_id):
 def prompt_page(request, twin_id, fingerprint):
     twin = _twin_or_404(request.user, twin_id)
     try:
-        snapshot = prompt_snapshot_for(user=request.user, twin=twin, fingerprint=fingerprint)
+        use = prompt_use_for(user=request.user, twin=twin, fingerprint=fingerprint)
     except NotFound:
         raise Http404("Prompt not found") from None
-    return render(request, "chat/prompt.html", {"twin": twin, "snapshot": snapshot,
-                                                "back": request.GET.get("conversation")})
+    return render(request, "chat/prompt.html", {"twin": twin, "snapshot": use.snapshot, "trace": use.reply.trace,
+                                                "used_at": use.reply.created, "back": request.GET.get("conversation")})

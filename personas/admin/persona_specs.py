@@ -156,7 +156,18 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "<path:object_id>/review/", self.admin_site.admin_view(self.review_view),
             name="personas_personaspec_review",
         )
-        return [review, *super().get_urls()]
+        by_version = path(
+            "twin/<uuid:twin_id>/version/<str:version>/", self.admin_site.admin_view(self.by_version_view),
+            name="personas_personaspec_by_version",
+        )
+        return [review, by_version, *super().get_urls()]
+
+    def by_version_view(self, request, twin_id, version):
+        """A twin's version by its number (a chat trace names versions, not ids): its review page."""
+        persona_spec = PersonaSpec.objects.of_twin(twin_id).filter(version=version).first()
+        if persona_spec is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, f"{twin_id} {version}")
+        return HttpResponseRedirect(review_url(persona_spec.pk))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A stored version has nothing to change: its page is the review page. POST stays refused

@@ -65,7 +65,9 @@ def test_the_system_prompt_link_shows_the_prompt_that_was_used(acme, owner, twin
         trace = Conversation.objects.get(twin=twin).messages.get(role="assistant").trace
     page = client.get(f"/twins/{twin.pk}/prompts/{trace['prompt_fingerprint']}")
     assert page.status_code == 200
-    assert "## CONSTITUTION" in page.content.decode()
+    html = page.content.decode()
+    assert "## CONSTITUTION" in html
+    assert "spec version 1.0.0" in html and "<code>advice_or_stance</code>" in html and "<code>owner_chat</code>" in html
     # Someone who never received a reply made with that prompt cannot read it.
     colleague = make_user(acme, perms=["twins.view_twin"])
     assert login(acme, colleague).get(f"/twins/{twin.pk}/prompts/{trace['prompt_fingerprint']}").status_code == 404
@@ -110,3 +112,44 @@ def test_a_conversation_of_another_user_is_404(acme, owner, twin):
 
 def test_a_malformed_conversation_id_is_404(acme, owner, twin):
     assert login(acme, owner).get(f"/twins/{twin.pk}/chat?conversation=not-a-uuid").status_code == 404
+
+
+def test_staff_who_may_review_get_the_version_linked_to_its_review_page(acme, owner, twin):
+    client = login(acme, owner)
+    client.post(f"/twins/{twin.pk}/chat", {"message": "How much should we raise?"})
+    assert "/admin/personas/personaspec/twin/" not in client.get(f"/twins/{twin.pk}/chat").content.decode()
+    staff = make_user(acme, "page-staff", staff=True, perms=["twins.view_twin", "personas.view_personaspec"])
+    staff_client = login(acme, staff)
+    staff_client.post(f"/twins/{twin.pk}/chat", {"message": "How much should we raise?"})
+    with schema_context("acme"):
+        conversation = Conversation.objects.get(twin=twin, user=staff)
+    page = staff_client.get(f"/twins/{twin.pk}/chat?conversation={conversation.pk}").content.decode()
+    link = f"/admin/personas/personaspec/twin/{twin.pk}/version/1.0.0/"
+    assert f'href="{link}"' in page
+    review = staff_client.get(link)
+    with schema_context("acme"):
+        from personas.models import PersonaSpec
+
+        spec_id = PersonaSpec.objects.get(twin=twin, version="1.0.0").pk
+    assert review.status_code == 302 and review["Location"] == f"/admin/personas/personaspec/{spec_id}/review/"
+    missing = staff_client.get(f"/admin/personas/personaspec/twin/{twin.pk}/version/9.9.9/")
+    assert missing.status_code == 302 and "/admin/" in missing["Location"]
+
+
+def test_a_version_page_shows_its_replies_with_a_link(acme, globex, owner, twin):
+    client = login(acme, owner)
+    for message in ("How much should we raise?", "Should we offer a free pilot?"):
+        client.post(f"/twins/{twin.pk}/chat", {"message": message})
+    superuser = make_user(acme, "page-super", superuser=True)
+    with schema_context("acme"):
+        from personas.models import PersonaSpec
+
+        spec = PersonaSpec.objects.get(twin=twin, version="1.0.0")
+    html = login(acme, superuser).get(f"/admin/personas/personaspec/{spec.pk}/review/").content.decode()
+    assert "<strong>2</strong> replies, the last on" in html
+    assert f"conversation__twin__id__exact={twin.pk}&amp;spec_version=1.0.0" in html
+    # globex has its own 1.0.0 of its demo twin: acme's replies never count there, nor globex's here.
+    with schema_context("globex"):
+        from chat.selectors import version_usage
+
+        assert version_usage(twin_id=twin.pk, version="1.0.0").replies == 0
