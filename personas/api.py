@@ -6,7 +6,7 @@ serializer that the OpenAPI schema documents shapes the response, so the two can
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -14,9 +14,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import Conflict
+from core.errors import Conflict, ValidationFailed
+from personas.comparison import persona_spec_compare, suggested_version
 from personas.previews import prompt_plan_preview
-from personas.prompting import default_interaction_context, preview_system_prompt
+from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
 from personas.selectors import (
     audit_event_list,
     persona_spec_active,
@@ -25,6 +26,7 @@ from personas.selectors import (
     twin_for_spec_access,
 )
 from personas.serializers import (
+    PREVIEW_MESSAGE_MAX_LENGTH,
     ActivePersonaSpecSerializer,
     AuditEventSerializer,
     PersonaSpecCreatedSerializer,
@@ -36,9 +38,10 @@ from personas.serializers import (
     PreviewSerializer,
     PublishedSerializer,
     PublishRequestSerializer,
+    VersionDiffSerializer,
 )
 from personas.services import persona_spec_create, persona_spec_generate
-from personas.spec import SpecValidationError, persona_spec_json_schema
+from personas.spec import INTENT_LABELS, SpecValidationError, persona_spec_json_schema
 from personas.transitions import persona_spec_publish
 
 
@@ -87,6 +90,40 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
                                                              generated_from=result.generated_from)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("intent", str, enum=[*INTENT_LABELS],
+                             description="Render both prompts for this intent (default: classify `message`; none without one)."),
+            OpenApiParameter("message", str, description="A sample user message for the prompt diff."),
+            OpenApiParameter("context", str, enum=sorted(INTERACTION_CONTEXTS),
+                             description="Interaction context of the prompts (default: as chat decides for the caller)."),
+        ],
+        responses=VersionDiffSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path=r"diff/(?P<other>\d+\.\d+\.\d+)")
+    def diff(self, request, twin_id=None, version=None, other=None):
+        """What changed from `version` to `other`: structural changes matched by id, the full prompt diff
+        for one message, and the semver bump the changes call for."""
+        twin = self.twin()
+        before = persona_spec_get(twin=twin, user=request.user, version=version)
+        after = persona_spec_get(twin=twin, user=request.user, version=other)
+        intent, context = request.query_params.get("intent"), request.query_params.get("context")
+        errors = []
+        if intent is not None and intent not in INTENT_LABELS:
+            errors.append({"path": "/intent", "message": f"not an intent label; one of {', '.join(INTENT_LABELS)}"})
+        if context is not None and context not in INTERACTION_CONTEXTS:
+            errors.append({"path": "/context", "message": f"one of {', '.join(sorted(INTERACTION_CONTEXTS))}"})
+        message = request.query_params.get("message", "")
+        if len(message) > PREVIEW_MESSAGE_MAX_LENGTH:
+            errors.append({"path": "/message", "message": f"at most {PREVIEW_MESSAGE_MAX_LENGTH} characters"})
+        if errors:
+            raise ValidationFailed("Invalid query parameters.", errors=errors)
+        comparison = persona_spec_compare(
+            before=before, after=after, intent_label=intent, message=message,
+            interaction_context=context or default_interaction_context(twin, request.user),
+        )
+        return Response(VersionDiffSerializer(comparison).data)
+
     @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
     @action(detail=True, methods=["post"])
     def preview(self, request, twin_id=None, version=None):
@@ -118,9 +155,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
 
 
 def _stored_version(persona_spec, **extra) -> dict:
-    """What create and generate answer: the row and what the compiler makes of it."""
+    """What create and generate answer: the row, what the compiler makes of it, and the version number
+    its changes against the active version deserve."""
     return {"status": persona_spec.status, "persona_spec": persona_spec,
-            "prompt_plan_preview": prompt_plan_preview(persona_spec.spec), **extra}
+            "prompt_plan_preview": prompt_plan_preview(persona_spec.spec),
+            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk),
+            **extra}
 
 
 class AuditEventListView(ListAPIView):

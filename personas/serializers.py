@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
@@ -56,10 +57,26 @@ class PromptPlanPreviewSerializer(serializers.Serializer):
     rendered = serializers.CharField()
 
 
+BUMPS = ["major", "minor", "patch", "none"]
+
+
+class SuggestedVersionSerializer(serializers.Serializer):
+    version = serializers.CharField(allow_null=True, help_text="Free, above the twin's highest version.")
+    bump = serializers.ChoiceField(choices=BUMPS)
+    reasons = serializers.ListField(child=serializers.CharField())
+    compared_with = serializers.CharField(allow_null=True, help_text="The active version, or null when none.")
+
+
 class PersonaSpecCreatedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PersonaSpec.Status.choices)
     persona_spec = PersonaSpecSerializer()
     prompt_plan_preview = PromptPlanPreviewSerializer()
+    suggested_version = serializers.CharField(
+        source="suggestion.version", allow_null=True,
+        help_text="The number this content deserves against the active version (docs/persona-spec.md); "
+        "the draft itself got the next patch unless a version was given.",
+    )
+    suggestion = SuggestedVersionSerializer()
 
 
 class PersonaSpecGeneratedSerializer(PersonaSpecCreatedSerializer):
@@ -127,3 +144,46 @@ class PreviewSerializer(serializers.Serializer):
     system_prompt = serializers.CharField(source="text")
     prompt_fingerprint = serializers.CharField(source="fingerprint")
     trace = PromptTraceSerializer()
+
+
+class ChangeSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="JSON Pointer: into `to` for added and changed, into `from` for removed.")
+    kind = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    section = serializers.CharField()
+    before = serializers.JSONField(required=False, help_text="Absent for added.")
+    after = serializers.JSONField(required=False, help_text="Absent for removed.")
+    item_id = serializers.CharField(allow_null=True, help_text="The module's or example's id, where it has one.")
+    note = serializers.CharField(allow_null=True)
+
+
+class PromptDiffSerializer(serializers.Serializer):
+    intent = serializers.CharField(allow_null=True)
+    interaction_context = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    unified = serializers.CharField(allow_blank=True, help_text="Unified diff of the two full system prompts.")
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    from_ = serializers.CharField(source="before.version")
+    to = serializers.CharField(source="after.version")
+    changes = serializers.SerializerMethodField()
+    prompt_diff = serializers.SerializerMethodField()
+    size_delta_chars = serializers.IntegerField(source="diff.size_delta_chars")
+    suggested_bump = serializers.ChoiceField(source="diff.suggested_bump", choices=BUMPS)
+    bump_reasons = serializers.ListField(source="diff.bump_reasons", child=serializers.CharField())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # `from` is a Python keyword
+        return fields
+
+    @extend_schema_field(ChangeSerializer(many=True))
+    def get_changes(self, comparison) -> list[dict]:
+        return [ChangeSerializer(change.as_dict()).data for change in comparison.diff.changes]
+
+    @extend_schema_field(PromptDiffSerializer)
+    def get_prompt_diff(self, comparison) -> dict:
+        return PromptDiffSerializer({
+            "intent": comparison.intent_label, "interaction_context": comparison.interaction_context,
+            "message": comparison.message, "unified": comparison.unified_prompt_diff,
+        }).data

@@ -36,7 +36,8 @@ MATCHED_BY_POSITION = "matched by position"
 IGNORED_KEYS = frozenset({"schema_version", "version"})
 SECTION_ORDER = (
     "constitution", "decision_policy", "stance_values", "identity_voice", "interaction_style",
-    "procedural_modules", "canonical_examples", "anti_examples", "deterministic_rules", "metadata",
+    "procedural_modules", "canonical_examples", "anti_examples", "deterministic_rules", "custom_instructions",
+    "metadata",
 )
 # Free-form mappings: every leaf change carries the section's bump.
 MAPPING_BUMPS = {
