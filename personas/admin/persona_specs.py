@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -36,6 +37,7 @@ from personas.admin.review import (
     intent_choice_from_param,
     persona_spec_review,
 )
+from personas.comparison import suggested_version
 from personas.diffing import canonical_pretty_json
 from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, editor_text
 from personas.models import AuditEvent, PersonaSpec
@@ -44,7 +46,7 @@ from personas.prompting import INTERACTION_CONTEXTS
 from personas.review_panels import review_panels_for
 from personas.selectors import persona_spec_active, persona_spec_next_version
 from personas.services import persona_spec_create
-from personas.spec import INTENT_LABELS
+from personas.spec import INTENT_LABELS, validate_spec
 from personas.transitions import (
     DUPLICATE,
     PUBLISH,
@@ -60,7 +62,9 @@ CONFIRM_VALUE = "yes"
 # The state the confirmation page described; the confirmed POST is refused if it has moved since.
 STATE_FIELD = "confirmation_state"
 REASON_FIELD = "reason"
+SUGGEST_FIELD = "_suggest_version"
 START_FROM_ACTIVE = "active"
+COMPARE_CHOICES_LIMIT = 200  # versions offered in the review page's "compare with" picker
 
 # Refusals a service raises for a well-formed request: shown to the user, never a server error.
 SERVICE_REFUSALS = (ValidationFailed, Conflict, PermissionDenied)
@@ -100,7 +104,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
     search_fields = ["twin__name", "version"]
     search_help_text = "Search by twin name or version."
     ordering = ["twin__name", "twin_id", "-version_major", "-version_minor", "-version_patch"]
-    actions = ["publish_selected", "rollback_selected", "duplicate_selected"]
+    actions = ["publish_selected", "rollback_selected", "duplicate_selected", "compare_selected"]
     add_form_template = "admin/personas/personaspec/add_form.html"
 
     readonly_detail_fields = ["twin", "version", "status", "source", "notes", "created_by", "created_at",
@@ -188,9 +192,13 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             active = persona_spec_active(twin=persona_spec.twin, user=request.user)
         except PermissionDenied:
             raise HttpPermissionDenied from None
+        versions = list(PersonaSpec.objects.of_twin(persona_spec.twin_id).newest_first()
+                        .exclude(pk=persona_spec.pk)[:COMPARE_CHOICES_LIMIT])
+        baseline = next((v for v in versions if v.version == request.GET.get("compare")), None)
         review = persona_spec_review(
             persona_spec, active, intent_choice=intent_choice_from_param(request.GET.get("intent")),
             user_query=request.GET.get("q", "").strip(), interaction_context=context_from_param(request.GET.get("context")),
+            baseline=baseline,
         )
         make_active = publish_transition_for(persona_spec, active)
         verdict = make_active.check(request.user, persona_spec, active=active, channel=AuditEvent.Channel.ADMIN)
@@ -208,6 +216,9 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
                                *((label, label) for label in INTENT_LABELS)],
             "selected_intent": review.intent_choice,
             "context_choices": [(value, value.replace("_", " ")) for value in INTERACTION_CONTEXTS],
+            "compare_choices": [(v.version, f"{v.version} ({v.get_status_display().lower()})") for v in versions],
+            "baseline_title": (("Active " if review.baseline_is_active else "Version ") + review.baseline.version
+                               if review.baseline else ""),
             "changelist_url": reverse("admin:personas_personaspec_changelist"),
             "history_url": reverse("admin:personas_personaspec_history", args=[persona_spec.pk]),
             "twin_url": _admin_url_if_allowed(request, persona_spec.twin, "twins", "twin"),
@@ -236,7 +247,10 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise HttpPermissionDenied
         twins = Twin.objects.order_by("name", "id")
-        if request.method == "POST":
+        if request.method == "POST" and SUGGEST_FIELD in request.POST:
+            form = self._with_suggested_version(request, PersonaSpecAddForm(request.POST, twins=twins), twins)
+            source = None
+        elif request.method == "POST":
             form = PersonaSpecAddForm(request.POST, twins=twins)
             if form.is_valid():
                 try:
@@ -258,6 +272,30 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             })
         return self._add_page(request, form, source, form_url, extra_context)
 
+    def _with_suggested_version(self, request, form, twins):
+        """The form again, its version field filled with the number the edited spec's changes against the
+        twin's active version deserve, and why (nothing is stored)."""
+        if not form.is_valid():
+            return form
+        errors = validate_spec(form.spec)
+        if errors:
+            attach_refusal(form, ValidationFailed("The persona spec is invalid.", errors=errors))
+            return form
+        suggestion = suggested_version(twin=form.cleaned_data["twin"], spec=form.spec)
+        if suggestion.version is None:
+            self.message_user(request, "No version number is left above the twin's highest version.", messages.ERROR)
+            return form
+        data = request.POST.copy()
+        data["requested_version"] = suggestion.version
+        against = (f"against the active version {suggestion.compared_with}" if suggestion.compared_with
+                   else "(the twin has no active version)")
+        self.message_user(request, format_html(
+            "Suggested version {}: a {} change {}.{}", suggestion.version, suggestion.bump, against,
+            format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in suggestion.reasons)))
+            if suggestion.reasons else "",
+        ), messages.INFO)
+        return PersonaSpecAddForm(data, twins=twins)
+
     def _add_page(self, request, form, source, form_url, extra_context):
         admin_form = helpers.AdminForm(form, self.get_fieldsets(request), {}, model_admin=self)
         context = {
@@ -275,6 +313,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "preserved_filters": self.get_preserved_filters(request),
             "show_save_and_add_another": False,
             "show_save_and_continue": False,
+            "suggest_field": SUGGEST_FIELD,
             "start_from": source,
             "start_from_twins": Twin.objects.filter(
                 persona_specs__status=PersonaSpec.Status.ACTIVE).order_by("name").distinct(),
@@ -346,6 +385,15 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             source.version, source.twin, review_link(created.pk, created.version),
         ), messages.SUCCESS)
         return None
+
+    @admin.action(permissions=["view"], description="Compare the two selected versions")
+    def compare_selected(self, request, queryset):
+        selected = list(queryset.select_related("twin")[:3])
+        if len(selected) != 2 or selected[0].twin_id != selected[1].twin_id:
+            self.message_user(request, "Select exactly two versions of the same twin to compare.", messages.ERROR)
+            return None
+        older, newer = sorted(selected, key=lambda version: version.semver)
+        return HttpResponseRedirect(f"{review_url(newer.pk)}?{urlencode({'compare': older.version})}#structural-changes")
 
     def _make_active(self, request, queryset, transition):
         target = self._exactly_one(request, queryset, transition.verb)

@@ -5,6 +5,7 @@ JSON and as full prompt."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from personas.models import PersonaSpec
 from personas.previews import prompt_plan_preview
 from personas.prompting import DEFAULT_INTERACTION_CONTEXT, INTERACTION_CONTEXTS, SystemPrompt, version_system_prompt
 from personas.spec import INTENT_LABELS, SpecValidationError, parse_spec
+from personas.spec_diff import SpecDiff, spec_diff
 
 NO_INTENT = "none"
 AUTO_INTENT = "auto"  # classify the sample message, as chat does
@@ -53,6 +55,9 @@ class Review:
     spec_diff: SideBySideDiff | None = None
     prompt_diff: SideBySideDiff | None = None
     active_preview: PromptPreview | None = None
+    # What this version is compared with: the active version unless the reviewer picked another.
+    baseline: PersonaSpec | None = None
+    structural: SpecDiff | None = None
 
     @property
     def is_active(self) -> bool:
@@ -60,7 +65,23 @@ class Review:
 
     @property
     def compares(self) -> bool:
-        return self.active is not None and not self.is_active
+        return self.baseline is not None and self.baseline.pk != self.persona_spec.pk
+
+    @property
+    def change_rows(self) -> list[dict[str, Any]]:
+        """The structural changes with their values as pretty JSON, for the page."""
+        rows = []
+        for change in self.structural.changes if self.structural else ():
+            row = change.as_dict()
+            for side in ("before", "after"):
+                if side in row:
+                    row[side] = json.dumps(row[side], indent=2, ensure_ascii=False, sort_keys=True)
+            rows.append(row)
+        return rows
+
+    @property
+    def baseline_is_active(self) -> bool:
+        return self.baseline is not None and self.active is not None and self.baseline.pk == self.active.pk
 
 
 def intent_choice_from_param(value: str | None) -> str:
@@ -80,7 +101,10 @@ def context_from_param(value: str | None) -> str:
 
 
 def persona_spec_review(persona_spec: PersonaSpec, active: PersonaSpec | None, *, intent_choice: str = AUTO_INTENT,
-                        user_query: str = "", interaction_context: str = DEFAULT_INTERACTION_CONTEXT) -> Review:
+                        user_query: str = "", interaction_context: str = DEFAULT_INTERACTION_CONTEXT,
+                        baseline: PersonaSpec | None = None) -> Review:
+    """`baseline` (default: the active version) is what this version is compared with."""
+    baseline = baseline or active
     user_query = user_query[:USER_QUERY_MAX_CHARS]
     if intent_choice == AUTO_INTENT:
         intent_label = classify_intent(user_query) if user_query else None
@@ -91,17 +115,18 @@ def persona_spec_review(persona_spec: PersonaSpec, active: PersonaSpec | None, *
         persona_spec=persona_spec, active=active, intent_label=intent_label, user_query=user_query,
         intent_choice=intent_choice, interaction_context=interaction_context,
         preview=preview, spec_json=canonical_pretty_json(persona_spec.spec),
-        modules_by_intent=_modules_by_intent(persona_spec.spec),
+        modules_by_intent=_modules_by_intent(persona_spec.spec), baseline=baseline,
     )
-    if active is None or active.pk == persona_spec.pk:
+    if baseline is None or baseline.pk == persona_spec.pk:
         return Review(**review)
-    active_preview = _preview(active, intent_label, user_query, interaction_context)
+    active_preview = _preview(baseline, intent_label, user_query, interaction_context)
     prompt_diff = None
     if preview.full_text is not None and active_preview.full_text is not None:
         prompt_diff = side_by_side(active_preview.full_text, preview.full_text)
     return Review(
         **review, active_preview=active_preview, prompt_diff=prompt_diff,
-        spec_diff=side_by_side(canonical_pretty_json(active.spec), review["spec_json"]),
+        spec_diff=side_by_side(canonical_pretty_json(baseline.spec), review["spec_json"]),
+        structural=spec_diff(baseline.spec, persona_spec.spec),
     )
 
 

@@ -79,6 +79,24 @@ def test_adding_a_version_calls_the_service_and_opens_its_review(in_acme, active
     assert audit_rows(active.twin) == [*before, ("create", "admin", "1.0.2", "", "admin-publisher")]
 
 
+def test_the_add_form_proposes_the_version_the_changes_deserve_and_stores_nothing(in_acme, active_and_draft,
+                                                                                   publisher):
+    active, _ = active_and_draft
+    spec = {key: value for key, value in active.spec.items() if key != "version"}
+    spec["constitution"] = [*spec["constitution"], "Always name the trade-off."]
+    client = admin_client(in_acme, publisher)
+    before = audit_rows(active.twin)
+    response = client.post(ADD, {"twin": str(active.twin_id), "requested_version": "", "notes": "",
+                                 "spec_text": json.dumps(spec), "_suggest_version": "Suggest a version number"})
+    html = text(response)
+    assert response.status_code == 200 and 'name="requested_version" value="1.1.0"' in html
+    assert "Suggested version 1.1.0: a minor change against the active version 1.0.0." in html
+    assert audit_rows(active.twin) == before and statuses(active.twin) == {"1.0.0": "active", "1.0.1": "draft"}
+    invalid = text(client.post(ADD, {"twin": str(active.twin_id), "requested_version": "", "notes": "",
+                                     "spec_text": json.dumps({"constitution": "x"}), "_suggest_version": "1"}))
+    assert "/constitution" in invalid and "Suggested version" not in invalid
+
+
 def test_an_explicit_version_is_honoured(in_acme, twin, publisher):
     response = admin_client(in_acme, publisher).post(ADD, {
         "twin": str(twin.pk), "requested_version": "2.0.0", "spec_text": json.dumps(example_spec()), "notes": "",

@@ -176,3 +176,26 @@ def test_the_confirmed_reason_is_stored_on_the_audit_event_and_shown_in_the_trai
     assert (event.channel, event.reason) == ("admin", "Constitution tightened after the October review")
     trail = text(client.get("/admin/personas/auditevent/"))
     assert "Constitution tightened after the October review" in trail
+
+
+def test_any_two_versions_can_be_compared_with_structural_changes_and_a_bump(in_acme, active_and_draft, reviewer,
+                                                                             owner):
+    active, draft = active_and_draft
+    third = persona_spec_create(twin=draft.twin, actor=owner, spec=example_spec())  # 1.0.2, same as 1.0.0
+    client = admin_client(in_acme, reviewer)
+    response = client.get(review_url(third), {"compare": "1.0.1"})
+    html = text(response)
+    review = response.context["review"]
+    assert review.baseline.version == "1.0.1" and not review.baseline_is_active
+    assert "Compared with <strong>version 1.0.1</strong>" in html
+    assert 'id="suggested-bump">major<' in html  # 1.0.2 drops the rule 1.0.1 added... and rewords one
+    assert '<option value="1.0.1" selected>1.0.1 (draft)</option>' in html
+    assert review.structural.changes and all(change.section == "constitution" for change in review.structural.changes)
+    same = client.get(review_url(third), {"compare": "1.0.0"}).context["review"]
+    assert same.structural.suggested_bump == "none" and same.baseline_is_active
+    # The list's action: two versions of one twin open the newer one compared with the older.
+    redirect = run_action(client, "compare_selected", active, third)
+    assert redirect.status_code == 302
+    assert redirect["Location"] == f"{review_url(third)}?compare=1.0.0#structural-changes"
+    refused = text(run_action(client, "compare_selected", active, follow=True))
+    assert "Select exactly two versions of the same twin to compare." in refused
