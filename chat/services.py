@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from chat.llm import ChatTurn, CompletionRequest, find_banned_phrases
+from chat.llm import ChatTurn
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
+from chat.runtime import answer
 from chat.selectors import conversation_for
 from core.errors import ValidationFailed
 from core.lru import BoundedLRU
@@ -52,19 +53,9 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
     interaction_context = interaction_context or default_interaction_context(twin, user)
 
     prompt = assemble_system_prompt(twin, message, interaction_context)
-    provider = provider or configured_provider()
-    completion = provider.complete(CompletionRequest(
-        system_prompt=prompt.text, history=tuple(history), user_message=message,
-        intent_label=prompt.trace["intent_label"], spec=prompt.spec, legacy_settings=prompt.legacy_settings,
-        twin_name=twin.name,
-    ))
-    trace = {
-        **prompt.trace,
-        "provider": completion.provider,
-        "model": completion.model,
-        "latency_ms": completion.latency_ms,
-        "banned_phrase_hits": find_banned_phrases(completion.text, prompt.banned_phrases),
-    }
+    answered = answer(twin=twin, prompt=prompt, message=message, provider=provider or configured_provider(),
+                      history=tuple(history))
+    completion, trace = answered.completion, answered.trace
 
     with transaction.atomic():
         if conversation is None:
