@@ -37,6 +37,9 @@ seed: migrate
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://localhost:$(PORT)/ (tenants: http://acme.localhost:$(PORT)/, http://globex.localhost:$(PORT)/)"
+	@echo "A background worker runs evaluation jobs beside the web server; Ctrl-C stops both."
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py procrastinate worker --queues evaluations --name dev-worker & worker=$$!; \
 	$(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: install-dev

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import database_config
+from core.task_tenancy import public_schema_around_task
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,9 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # The task queue's tables live in the public schema only: a job deferred from any tenant lands
+    # in the one queue the worker reads (jobs carry their tenant's schema; NOTES on procrastinate).
+    "procrastinate.contrib.django",
     "demo",  # seed_demo; no models
 ]
 TENANT_APPS = [
@@ -65,6 +69,7 @@ TENANT_APPS = [
     "twins",
     "personas",
     "chat",
+    "evaluations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -200,6 +205,15 @@ SPECTACULAR_SETTINGS = {
 
 # Chat turns per user and tenant, as DRF rates: "60/min", "1000/hour"; empty disables the limit.
 CHAT_THROTTLE_RATE = os.environ.get("CHAT_THROTTLE_RATE", "60/min") or None
+
+# --- evaluations and their background worker ---------------------------------------------------
+EVAL_CONCURRENCY = int(os.environ.get("EVAL_CONCURRENCY", "4"))  # model calls in flight per run
+EVAL_MAX_CASES_PER_RUN = int(os.environ.get("EVAL_MAX_CASES_PER_RUN", "200"))
+EVAL_RUN_TIME_LIMIT_SECONDS = float(os.environ.get("EVAL_RUN_TIME_LIMIT_SECONDS", "900"))
+# A queued run no worker has taken after this long says so (API, admin); /health reports the workers.
+EVAL_UNPICKED_AFTER_SECONDS = int(os.environ.get("EVAL_UNPICKED_AFTER_SECONDS", "60"))
+PROCRASTINATE_WORKER_DEFAULTS = {"task_middleware": [public_schema_around_task]}
+PROCRASTINATE_IMPORT_PATHS = ["evaluations.tasks"]
 
 # --- LLM -------------------------------------------------------------------------------------
 LLM_PROVIDER = os.environ.get("LLM_PROVIDER", "offline")

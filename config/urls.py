@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("twins.urls")),
     path("", include("personas.urls")),
     path("", include("chat.urls")),
+    path("", include("evaluations.urls")),
 ]
 
 urlpatterns = [

@@ -42,7 +42,7 @@ from personas.serializers import (
 )
 from personas.services import persona_spec_create, persona_spec_generate
 from personas.spec import INTENT_LABELS, SpecValidationError, persona_spec_json_schema
-from personas.transitions import persona_spec_publish
+from personas.transitions import OVERRIDE_OPTION, persona_spec_publish
 
 
 class PersonaSpecViewSet(viewsets.GenericViewSet):
@@ -150,7 +150,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         data = PublishRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
-        result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, **data.validated_data)
+        options = dict(data.validated_data)
+        override = {OVERRIDE_OPTION: True} if options.pop("override_gate") else None
+        result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, options=override, **options)
         return Response(PublishedSerializer(result).data)
 
 

@@ -114,6 +114,7 @@ class AuditEvent(models.Model):
         PUBLISH = "publish", "Publish"
         ROLLBACK = "rollback", "Roll back"
         REPUBLISH = "republish", "Re-publish"
+        GATE_OVERRIDE = "gate_override", "Publish gate overridden"
         IMPORT = "import", "Import"
 
     class Channel(models.TextChoices):

@@ -44,6 +44,11 @@ class PublishRequestSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default="",
         help_text="Why: stored on the audit event (publish, rollback or re-publish) and shown in the audit trail.",
     )
+    override_gate = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Publish despite a failing evaluation gate: needs personas.override_publish_gate and a reason; "
+        "audited as gate_override. Approvals cannot be overridden.",
+    )
 
 
 class PromptPlanPreviewSerializer(serializers.Serializer):

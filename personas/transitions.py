@@ -193,11 +193,17 @@ def _make_active(choose, *, user, persona_spec: PersonaSpec, channel: str, reaso
         transition = choose(target, previous)
         verdict = transition.check(user, target, active=previous, channel=channel, options=options)
         blocks = [refusal.block for refusal in verdict.refusals if refusal.block is not None]
+        overridden: list[PublishBlock] = []
         if blocks and len(blocks) == len(verdict.refusals):
-            raise PublishBlocked(
-                f"Version {target.version} cannot {transition.verb_phrase}: " + " ".join(b.message for b in blocks),
-                blocks=blocks)
-        verdict.raise_if_refused()
+            if _overriding(options) and all(block.overridable for block in blocks):
+                _check_override(user, twin, reason)
+                overridden = blocks
+            else:
+                raise PublishBlocked(
+                    f"Version {target.version} cannot {transition.verb_phrase}: "
+                    + " ".join(b.message for b in blocks), blocks=blocks)
+        else:
+            verdict.raise_if_refused()
         try:
             precompile(target.spec)
         except SpecValidationError as exc:
@@ -213,8 +219,30 @@ def _make_active(choose, *, user, persona_spec: PersonaSpec, channel: str, reaso
         target.save(update_fields=["status", "published_at", "published_by"])
         audit_event_record(actor=user, action=verdict.action, channel=channel, twin=twin, persona_spec=target,
                            previous_version=previous.version if previous else "", reason=reason)
+        if overridden:
+            audit_event_record(
+                actor=user, action=AuditEvent.Action.GATE_OVERRIDE, channel=channel, twin=twin, persona_spec=target,
+                previous_version=previous.version if previous else "", reason=reason,
+                details={"blocks": [{"check": b.check, "message": b.message, **b.details} for b in overridden]},
+            )
         transaction.on_commit(lambda: _refresh_active_cache(twin.pk))
     return PublishResult(target, previous.version if previous else None, changed=True, action=verdict.action)
+
+
+OVERRIDE_OPTION = "override_gate"
+
+
+def _overriding(options: dict | None) -> bool:
+    return bool((options or {}).get(OVERRIDE_OPTION))
+
+
+def _check_override(user, twin, reason: str) -> None:
+    """An override of overridable publish checks (the evaluation gate) is accountable: it needs the
+    override permission, whoever owns the twin, and a reason; both are audited."""
+    require(user, SpecAction.OVERRIDE_GATE, twin)
+    if not reason:
+        raise ValidationFailed("A reason is required to override the publish gate.",
+                               errors=[{"path": "/reason", "message": "required with override_gate"}])
 
 
 def _refresh_active_cache(twin_id) -> None:

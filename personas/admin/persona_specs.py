@@ -43,12 +43,14 @@ from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, edi
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may, may_on_some_twin, users_who_may
 from personas.prompting import INTERACTION_CONTEXTS
+from personas.publish_checks import registered_publish_checks
 from personas.review_panels import review_panels_for
 from personas.selectors import persona_spec_active, persona_spec_next_version
 from personas.services import persona_spec_create
 from personas.spec import INTENT_LABELS, validate_spec
 from personas.transitions import (
     DUPLICATE,
+    OVERRIDE_OPTION,
     PUBLISH,
     ROLLBACK,
     ActiveVersionChanged,
@@ -63,6 +65,7 @@ CONFIRM_VALUE = "yes"
 STATE_FIELD = "confirmation_state"
 REASON_FIELD = "reason"
 SUGGEST_FIELD = "_suggest_version"
+OVERRIDE_FIELD = "override_gate"
 START_FROM_ACTIVE = "active"
 COMPARE_CHOICES_LIMIT = 200  # versions offered in the review page's "compare with" picker
 
@@ -230,6 +233,8 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "new_draft_url": new_draft_url(persona_spec.twin_id, persona_spec.version) if can_add else None,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "panels": review_panels_for(request, persona_spec),
+            "gate_overrides": AuditEvent.objects.filter(persona_spec=persona_spec,
+                                                        action=AuditEvent.Action.GATE_OVERRIDE).order_by("created_at"),
         }
         return TemplateResponse(request, "admin/personas/personaspec/review.html", context)
 
@@ -405,18 +410,21 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             self._versions_changed(request, target)
             confirmed = False
         verdict = transition.check(request.user, target, active=active, channel=AuditEvent.Channel.ADMIN)
-        if not verdict.allowed:
+        may_override = _only_overridable_blocks(verdict) and may(request.user, SpecAction.OVERRIDE_GATE, target.twin)
+        if not verdict.allowed and not may_override:
             self._refused(request, f"Could not {transition.verb} version {target.version} of {target.twin}",
                           verdict, hint=OTHER_ACTION_HINT.get(transition.name))
             return None
         if not confirmed:
             return self._make_active_confirmation(request, transition, target, active, verdict)
+        override = request.POST.get(OVERRIDE_FIELD) == CONFIRM_VALUE
         try:
             # The transition checks again, under the twin's row lock, that the version the user saw
             # as active (and confirmed archiving) still is: otherwise nothing changes.
             result = transition.execute(user=request.user, persona_spec=target, channel=AuditEvent.Channel.ADMIN,
                                         expected_active_version=_confirmed_active_version(request),
-                                        reason=request.POST.get(REASON_FIELD, ""))
+                                        reason=request.POST.get(REASON_FIELD, ""),
+                                        options={OVERRIDE_OPTION: True} if override else None)
         except ActiveVersionChanged:
             self._versions_changed(request, target)
             return self._make_active(request, _only(target), transition)  # the page for the new state
@@ -461,11 +469,17 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
 
     def _make_active_confirmation(self, request, transition, target: PersonaSpec, active: PersonaSpec | None,
                                   verdict: Verdict):
+        blocks = [refusal.block for refusal in verdict.refusals if refusal.block is not None]
         return self._confirmation_page(request, transition.name, target, context={
             "verb": "re-publish" if verdict.action == AuditEvent.Action.REPUBLISH else transition.verb,
             "active": active,
             "state": _state(active),
             "reason_field": REASON_FIELD,
+            # Every registered publish check ran for this page; those that block can only be overridden.
+            "publish_checks": sorted(registered_publish_checks()),
+            "gate_blocks": blocks,
+            "override_field": OVERRIDE_FIELD if blocks else None,
+            "confirm_value": CONFIRM_VALUE,
         })
 
     def _confirmation_page(self, request, transition_name: str, target: PersonaSpec, context: dict):
@@ -509,6 +523,11 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
 
 
 NO_ACTIVE_VERSION = "none"
+
+
+def _only_overridable_blocks(verdict: Verdict) -> bool:
+    blocks = [refusal.block for refusal in verdict.refusals if refusal.block is not None]
+    return bool(blocks) and len(blocks) == len(verdict.refusals) and all(block.overridable for block in blocks)
 
 
 def _only(persona_spec: PersonaSpec):

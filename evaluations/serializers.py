@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from evaluations.case_schema import INTERACTION_CONTEXTS, STRUCTURES
+from evaluations.models import EvalCase, EvalResult, EvalRun
+from evaluations.selectors import unpicked
+from personas.spec import INTENT_LABELS
+
+
+class ExpectSerializer(serializers.Serializer):
+    """Documentation of `expect`; requests are validated by `evaluations.case_schema` (strict, every
+    problem at once with its JSON Pointer)."""
+
+    must_include_any = serializers.ListField(child=serializers.CharField(), required=False)
+    must_not_include = serializers.ListField(child=serializers.CharField(), required=False)
+    min_words = serializers.IntegerField(required=False, min_value=0)
+    max_words = serializers.IntegerField(required=False, min_value=1)
+    structure = serializers.ChoiceField(choices=list(STRUCTURES), required=False)
+    should_clarify = serializers.BooleanField(required=False)
+
+
+class EvalCaseInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    message = serializers.CharField(max_length=8000)
+    interaction_context = serializers.ChoiceField(choices=list(INTERACTION_CONTEXTS), required=False, allow_null=True)
+    expected_intent = serializers.ChoiceField(choices=list(INTENT_LABELS), required=False, allow_null=True)
+    expect = ExpectSerializer(required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class EvalCaseSerializer(serializers.ModelSerializer):
+    twin_id = serializers.UUIDField(read_only=True)
+    interaction_context = serializers.SerializerMethodField()
+    expected_intent = serializers.SerializerMethodField()
+    expect = ExpectSerializer()
+
+    class Meta:
+        model = EvalCase
+        fields = ["id", "twin_id", "name", "message", "interaction_context", "expected_intent", "expect", "tags",
+                  "active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_interaction_context(self, case) -> str | None:
+        return case.interaction_context or None
+
+    def get_expected_intent(self, case) -> str | None:
+        return case.expected_intent or None
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class CheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    passed = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class EvalResultSerializer(serializers.ModelSerializer):
+    case_id = serializers.CharField(source="case_key")
+    checks = CheckSerializer(many=True)
+    compliance = serializers.JSONField()
+
+    class Meta:
+        model = EvalResult
+        fields = ["case_id", "source", "name", "message", "intent_label", "reply", "prompt_fingerprint", "compliance",
+                  "checks", "passed", "latency_ms", "error"]
+        read_only_fields = fields
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(source="progress_done")
+    total = serializers.IntegerField(source="progress_total")
+
+
+class SummarySerializer(serializers.Serializer):
+    cases = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pass_rate = serializers.FloatField(allow_null=True)
+    compliance_mean = serializers.FloatField(allow_null=True)
+    regressions = serializers.ListField(child=serializers.CharField())
+    baseline_run_id = serializers.CharField(allow_null=True, required=False)
+
+
+class EvalRunSerializer(serializers.ModelSerializer):
+    """A run without its results (lists)."""
+
+    progress = ProgressSerializer(source="*")
+    summary = SummarySerializer(allow_null=True)
+    note = serializers.SerializerMethodField(help_text="Why a queued run has not started, when it has waited long.")
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = EvalRun
+        fields = ["id", "version", "spec_hash", "provider", "model", "status", "progress", "summary", "error", "note",
+                  "requested_by", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+    def to_representation(self, run):
+        data = super().to_representation(run)
+        if not run.summary:
+            data["summary"] = None
+        return data
+
+    def get_note(self, run) -> str | None:
+        if unpicked(run):
+            return ("No worker has picked this run up for over a minute: is a worker running? `make run` starts "
+                    "one; in production run `manage.py procrastinate worker` (README).")
+        return None
+
+
+class EvalRunDetailSerializer(EvalRunSerializer):
+    results = EvalResultSerializer(many=True, read_only=True)
+
+    class Meta(EvalRunSerializer.Meta):
+        fields = [*EvalRunSerializer.Meta.fields, "results"]
+        read_only_fields = fields
