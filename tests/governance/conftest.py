@@ -70,7 +70,8 @@ def policy_admin(in_acme):
     from tests.factories import make_user
 
     return make_user(in_acme, "gov-policy-admin", perms=["governance.change_publishpolicy",
-                                                         "governance.view_publishpolicy"], staff=True)
+                                                         "governance.view_publishpolicy", "twins.view_twin"],
+                     staff=True)
 
 
 def require_approvals(twin, count: int = 1):
