@@ -7,5 +7,6 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registered here, so `personas` runs the approval rule on every publish without importing this app.
-        from governance import publish_checks  # noqa: F401
+        # Registered here, so `personas` runs the approval rule on every publish and shows the approvals
+        # on every review page without importing this app.
+        from governance import publish_checks, review_panel  # noqa: F401

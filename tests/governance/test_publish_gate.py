@@ -12,7 +12,7 @@ from governance.models import Approval
 from governance.services import approval_record, publish_policy_update
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create
-from personas.transitions import PUBLISH, PublishBlocked, persona_spec_publish
+from personas.transitions import PublishBlocked, persona_spec_publish
 from tests.factories import api_client, make_user
 from tests.governance.conftest import require_approvals
 from tests.personas.admin_support import admin_client, run_action, text
