@@ -68,6 +68,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "twins",
     "personas",
+    "governance",
     "chat",
     "evaluations",
 ]
@@ -201,6 +202,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields use.
+    "ENUM_NAME_OVERRIDES": {"PolicySourceEnum": "governance.selectors.PolicySource.CHOICES"},
 }
 
 # Chat turns per user and tenant, as DRF rates: "60/min", "1000/hour"; empty disables the limit.

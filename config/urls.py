@@ -15,6 +15,7 @@ api_patterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("twins.urls")),
     path("", include("personas.urls")),
+    path("", include("governance.urls")),
     path("", include("chat.urls")),
     path("", include("evaluations.urls")),
 ]

@@ -79,6 +79,9 @@ DEMO_OWNER_NAMES = {"acme": "Maya Chen", "globex": "Hank Scorpio"}
 # acme's twin answers from a published persona spec; globex's stays on its legacy persona, so the
 # demo shows both paths of the chat runtime.
 DEMO_ACTIVE_SPEC_TENANTS = {"acme"}
+# acme's twin needs one approval before a new version goes live: in the demo the reviewer approves and
+# the publisher publishes.
+DEMO_APPROVAL_POLICY_TENANTS = {"acme"}
 DEMO_SPEC_PATH = Path(__file__).resolve().parent.parent / "personas" / "fixtures" / "persona_spec_example.json"
 
 
@@ -112,6 +115,8 @@ def seed_tenant(schema_name: str) -> SeededTenant:
         twin = _ensure_twin(user, DEMO_TWINS[schema_name])
         if schema_name in DEMO_ACTIVE_SPEC_TENANTS:
             _ensure_active_spec(twin, user)
+        if schema_name in DEMO_APPROVAL_POLICY_TENANTS:
+            _ensure_approval_policy(twin, user)  # after the publish above: the demo spec went live unreviewed
         _ensure_governance_staff()
     return SeededTenant(schema_name, spec["domain"], user.username, token.key, str(twin.pk))
 
@@ -123,11 +128,12 @@ def seed_demo() -> list[SeededTenant]:
 
 # Staff users for trying persona governance in each tenant's admin (development only, like every
 # demo credential): `publisher` is in the "Persona governance" group (view, draft, publish);
-# `reviewer` may view and draft versions but not publish them.
+# `reviewer` may view, draft and approve versions (of others) but not publish them.
 DEMO_GOVERNANCE_GROUP = "Persona governance"  # created by personas migration 0003
 DEMO_REVIEWER_PERMISSIONS = [
     ("personas", "view_personaspec"), ("personas", "add_personaspec"), ("personas", "view_auditevent"),
-    ("twins", "view_twin"), ("twins", "view_memory"),
+    ("personas", "approve_personaspec"), ("twins", "view_twin"), ("twins", "view_memory"),
+    ("governance", "view_approval"), ("governance", "view_publishpolicy"),
 ]
 
 
@@ -141,6 +147,17 @@ def _ensure_governance_staff() -> None:
         Permission.objects.get(content_type__app_label=app_label, codename=codename)
         for app_label, codename in DEMO_REVIEWER_PERMISSIONS
     ))
+
+
+def _ensure_approval_policy(twin, owner) -> None:
+    from governance.models import PublishPolicy
+    from governance.services import publish_policy_update
+    from personas.models import AuditEvent
+
+    if PublishPolicy.objects.filter(twin=twin).exists():
+        return
+    publish_policy_update(twin=twin, actor=owner, channel=AuditEvent.Channel.COMMAND, require_approval=True,
+                          approvals_required=1)
 
 
 def _ensure_user(username: str, *, superuser: bool, full_name: str = ""):

@@ -116,6 +116,10 @@ class AuditEvent(models.Model):
         REPUBLISH = "republish", "Re-publish"
         GATE_OVERRIDE = "gate_override", "Publish gate overridden"
         IMPORT = "import", "Import"
+        # Recorded by the governance app (approvals, publish policies); personas never imports it.
+        APPROVE = "approve", "Approve"
+        REQUEST_CHANGES = "request_changes", "Request changes"
+        POLICY_CHANGE = "policy_change", "Publish policy change"
 
     class Channel(models.TextChoices):
         API = "api", "API"
@@ -143,7 +147,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["twin", "-created_at"], name="audit_event_twin_recent")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(action__in=["create", "generate", "publish", "rollback", "republish", "import"]),
+                condition=models.Q(action__in=["create", "generate", "publish", "rollback", "republish", "import",
+                                               "approve", "request_changes", "policy_change"]),
                 name="audit_event_action_valid",
             ),
             models.CheckConstraint(

@@ -1,7 +1,7 @@
 """The layers of DESIGN.md ("Layout and layering"), checked on every import of every module.
 
     roof     config/ (settings, URL roots, tenant registry), demo/ (seeding, on top of everything)
-    apps     chat/ → personas/ → twins/
+    apps     chat/ → personas/ → twins/, and governance/ → personas/ → twins/
     ground   core/: imports no app
 
 Arrows only point down. Imports inside functions count too: a lazy import is still a dependency.
@@ -23,12 +23,14 @@ SKIPPED_DIRS = {"tests", "migrations", "node_modules", "static", "templates", "d
 
 # (files the rule applies to, top-level packages they must not import, why)
 RULES = [
-    (lambda path: path.startswith("core/"), {"twins", "personas", "chat", "demo", "config"},
+    (lambda path: path.startswith("core/"), {"twins", "personas", "governance", "chat", "demo", "config"},
      "core/ is the ground: it imports no app"),
-    (lambda path: path.startswith("twins/"), {"personas", "chat", "demo", "config"},
-     "twins/ knows nothing of specs, chat, seeding or the roof"),
-    (lambda path: path.startswith("personas/"), {"chat", "demo", "config"},
-     "personas/ knows nothing of chat, seeding or the roof"),
+    (lambda path: path.startswith("twins/"), {"personas", "governance", "chat", "demo", "config"},
+     "twins/ knows nothing of specs, governance, chat, seeding or the roof"),
+    (lambda path: path.startswith("personas/"), {"governance", "chat", "demo", "config"},
+     "personas/ knows nothing of governance, chat, seeding or the roof"),
+    (lambda path: path.startswith("governance/"), {"chat", "demo", "config"},
+     "governance/ sits on personas: it knows nothing of chat, seeding or the roof"),
     (lambda path: path.startswith("chat/"), {"demo", "config"},
      "chat/ does not import seeding or the roof"),
     (lambda path: path in {"personas/spec.py", "personas/compiler.py", "personas/prompt_text.py",
@@ -126,7 +128,7 @@ def test_the_allow_list_is_not_stale(imports):
 
 def test_every_app_is_checked(imports):
     checked = {imported.path.split("/")[0] for imported in imports}
-    assert {"core", "twins", "personas", "chat", "config", "demo"} <= checked
+    assert {"core", "twins", "personas", "governance", "chat", "config", "demo"} <= checked
 
 
 # --- the checker itself --------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def test_a_violation_names_the_file_the_line_and_the_rule():
     source = "def f():\n    from config.settings import DEBUG\n    import django.conf\n"
     found = [describe(imported, why) for imported, why in violations(imports_of(source, "personas/spec.py"))]
     assert found == [
-        "personas/spec.py:2 imports config.settings: personas/ knows nothing of chat, seeding or the roof"
+        "personas/spec.py:2 imports config.settings: personas/ knows nothing of governance, chat, seeding or the roof"
         " (read settings through django.conf.settings)",
         "personas/spec.py:3 imports django.conf: the spec, the compiler and its wording are plain Python",
     ]

@@ -4,6 +4,8 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
 from config.models import Domain, Tenant
+from governance.models import PolicyChange, PublishPolicy
+from personas.models import AuditEvent
 from twins.models import Memory, Twin
 
 
@@ -17,6 +19,10 @@ def snapshot():
                 "tokens": sorted(Token.objects.values_list("key", flat=True)),
                 "twins": sorted(Twin.objects.values_list("id", "name")),
                 "memories": sorted(Memory.objects.values_list("id", flat=True)),
+                "policies": sorted(PublishPolicy.objects.values_list("twin__name", "require_approval",
+                                                                     "approvals_required")),
+                "policy_changes": PolicyChange.objects.count(),
+                "audit_events": list(AuditEvent.objects.order_by("id").values_list("action", "version")),
             }
     return rows
 
@@ -29,6 +35,9 @@ def test_seed_demo_twice_leaves_the_same_rows(db, capsys):
     assert first["tenants"] == ["acme", "globex", "public"]
     assert {"acme.localhost", "globex.localhost", "localhost", "127.0.0.1"} <= set(first["domains"])
     assert first["acme"]["twins"] and len(first["acme"]["memories"]) >= 3
+    assert first["acme"]["policies"] == [("Maya Chen", True, 1)] and first["globex"]["policies"] == []
+    # The demo spec was published before the policy existed: the trail shows it in that order.
+    assert first["acme"]["audit_events"] == [("import", "1.0.0"), ("publish", "1.0.0"), ("policy_change", "")]
     assert "development only" in capsys.readouterr().out.lower()
 
 
@@ -45,3 +54,17 @@ def test_demo_people_have_names_so_the_frame_names_them(db):
         assert get_user_model().objects.get(username="publisher").get_full_name() == "Priya Patel"
         prompt, _ = build_system_prompt(twin, "hello", "owner_chat")
     assert prompt.startswith("You are Maya Chen, the digital twin of Maya Chen.")
+
+
+def test_in_the_demo_the_reviewer_approves_and_the_publisher_publishes(db, capsys):
+    from personas.permissions import SpecAction, may
+
+    call_command("seed_demo")
+    assert "reviewer / demo-password (may draft and approve, not publish)" in capsys.readouterr().out
+    with schema_context("acme"):
+        twin = Twin.objects.get()
+        users = {user.username: user for user in get_user_model().objects.filter(username__in=["reviewer",
+                                                                                                 "publisher"])}
+        assert may(users["reviewer"], SpecAction.APPROVE, twin) and not may(users["reviewer"], SpecAction.PUBLISH, twin)
+        assert may(users["publisher"], SpecAction.PUBLISH, twin) and not may(users["publisher"], SpecAction.APPROVE,
+                                                                             twin)

@@ -42,9 +42,11 @@ def plain_admin_request(tenant, path: str):
     return request
 
 
-def test_the_personas_app_registers_its_subclass_of_the_twin_admin():
+def test_the_apps_above_register_their_subclass_of_the_twin_admin():
     registered = admin.site._registry[Twin]
-    assert registered.__class__.__name__ == "TwinGovernanceAdmin"
+    # personas extends the plain twin admin (TwinGovernanceAdmin), governance extends that in turn.
+    assert [cls.__name__ for cls in type(registered).__mro__[:3]] == [
+        "TwinPublishPolicyAdmin", "TwinGovernanceAdmin", "TwinAdmin"]
     assert isinstance(registered, TwinAdmin) and registered.__class__ is not TwinAdmin
     assert type(admin.site._registry[Memory]) is MemoryAdmin
 

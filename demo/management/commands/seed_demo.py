@@ -19,8 +19,8 @@ class Command(BaseCommand):
             out(f"\n  [{tenant.schema_name}]")
             out(f"    Chat:      {base}/")
             out(f"    Admin:     {base}/admin/  ({tenant.username} / {DEMO_PASSWORD})")
-            out(f"    Staff:     publisher / {DEMO_PASSWORD} (may publish), "
-                f"reviewer / {DEMO_PASSWORD} (may draft, not publish)")
+            out(f"    Staff:     publisher / {DEMO_PASSWORD} (may draft and publish), "
+                f"reviewer / {DEMO_PASSWORD} (may draft and approve, not publish)")
             out(f"    API:       {base}/api/twins/")
             out(f"    API docs:  {base}/api/docs/")
             out(f"    API token: {tenant.token}  (development only)")
