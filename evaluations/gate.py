@@ -30,7 +30,7 @@ class EvaluationPolicy:
 def evaluation_policy_for(twin) -> EvaluationPolicy:
     from governance.selectors import publish_policy_for
 
-    policy = publish_policy_for(twin).policy
+    policy = publish_policy_for(twin).row
     return EvaluationPolicy(
         require_evaluation=policy.require_evaluation, min_pass_rate=policy.min_pass_rate,
         allow_regressions=policy.allow_regressions, min_compliance=policy.min_compliance,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evaluations.case_schema import INTERACTION_CONTEXTS, STRUCTURES
@@ -92,7 +93,7 @@ class EvalRunSerializer(serializers.ModelSerializer):
     """A run without its results (lists)."""
 
     progress = ProgressSerializer(source="*")
-    summary = SummarySerializer(allow_null=True)
+    summary = serializers.SerializerMethodField(help_text="Null until the run has finished.")
     note = serializers.SerializerMethodField(help_text="Why a queued run has not started, when it has waited long.")
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -102,11 +103,9 @@ class EvalRunSerializer(serializers.ModelSerializer):
                   "requested_by", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
-    def to_representation(self, run):
-        data = super().to_representation(run)
-        if not run.summary:
-            data["summary"] = None
-        return data
+    @extend_schema_field(SummarySerializer(allow_null=True))
+    def get_summary(self, run) -> dict | None:
+        return SummarySerializer(run.summary).data if run.summary else None
 
     def get_note(self, run) -> str | None:
         if unpicked(run):

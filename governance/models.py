@@ -26,7 +26,10 @@ MAX_APPROVALS_REQUIRED = 10
 # The keys of a publish policy, in the order every channel shows them. The serializers, the admin and
 # the audit trail's before/after all read this tuple: a new key (require_evaluation, min_pass_rate,
 # ...) is a model field, a migration and an entry here.
-POLICY_FIELDS = ("require_approval", "approvals_required")
+POLICY_FIELDS = ("require_approval", "approvals_required", "require_evaluation", "min_pass_rate", "allow_regressions",
+                 "min_compliance")
+# Keys added after the first release: a PUT that leaves them out keeps their current values.
+OPTIONAL_POLICY_FIELDS = ("require_evaluation", "min_pass_rate", "allow_regressions", "min_compliance")
 
 
 class PublishPolicy(models.Model):
@@ -41,6 +44,20 @@ class PublishPolicy(models.Model):
     approvals_required = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_APPROVALS_REQUIRED)],
         help_text=f"Distinct reviewers, other than the version's author (1 to {MAX_APPROVALS_REQUIRED}).")
+    # The evaluation gate (the evaluations app reads these): a version goes live only with a finished
+    # run of its exact content that meets them (docs/evaluation.md).
+    require_evaluation = models.BooleanField(
+        default=False, help_text="A version may be published only with a finished evaluation run of its exact "
+                                 "content that meets the keys below (overridable, with a reason, by who may).")
+    min_pass_rate = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of the run's cases that must pass, 0 to 1.")
+    allow_regressions = models.BooleanField(
+        default=False, help_text="Allow cases that passed for the active version to fail for the new one.")
+    min_compliance = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Mean persona compliance the run must reach, 0 to 1; empty: not checked (spec examples "
+                  "still need 0.7 each).")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -57,6 +74,11 @@ class PublishPolicy(models.Model):
                 condition=models.Q(approvals_required__gte=1, approvals_required__lte=MAX_APPROVALS_REQUIRED),
                 name="publish_policy_approvals_required_1_10",
             ),
+            models.CheckConstraint(condition=models.Q(min_pass_rate__gte=0, min_pass_rate__lte=1),
+                                   name="publish_policy_min_pass_rate_0_1"),
+            models.CheckConstraint(condition=models.Q(min_compliance__isnull=True)
+                                   | models.Q(min_compliance__gte=0, min_compliance__lte=1),
+                                   name="publish_policy_min_compliance_0_1"),
         ]
 
     def __str__(self) -> str:

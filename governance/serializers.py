@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from governance.models import COMMENT_MAX_LENGTH, POLICY_FIELDS, Approval, PublishPolicy
+from governance.models import COMMENT_MAX_LENGTH, OPTIONAL_POLICY_FIELDS, POLICY_FIELDS, Approval, PublishPolicy
 from governance.selectors import PolicySource
 
 
@@ -12,7 +12,7 @@ class PublishPolicyUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = PublishPolicy
         fields = list(POLICY_FIELDS)
-        extra_kwargs = {key: {"required": True} for key in POLICY_FIELDS}
+        extra_kwargs = {key: {"required": key not in OPTIONAL_POLICY_FIELDS} for key in POLICY_FIELDS}
 
 
 class PublishPolicySerializer(serializers.ModelSerializer):

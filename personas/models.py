@@ -148,7 +148,7 @@ class AuditEvent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(action__in=["create", "generate", "publish", "rollback", "republish", "import",
-                                               "approve", "request_changes", "policy_change"]),
+                                               "approve", "request_changes", "policy_change", "gate_override"]),
                 name="audit_event_action_valid",
             ),
             models.CheckConstraint(

@@ -22,8 +22,13 @@ PILOT = {"name": "pilot", "message": "Should we offer a free pilot to our first 
          "expected_intent": "advice_or_stance", "expect": {"must_include_any": ["pilot"]}}
 
 
-def version(twin, owner, **changes):
-    return persona_spec_create(twin=twin, actor=owner, spec=example_spec(**changes))
+def version(twin, owner, *, examples: bool = True, **changes):
+    spec = example_spec(**changes)
+    if not examples:  # only the written cases run
+        spec["canonical_examples"] = []
+        for module in spec["procedural_modules"]:
+            module["few_shot_ids"] = []
+    return persona_spec_create(twin=twin, actor=owner, spec=spec)
 
 
 def run_now(persona_spec, owner) -> EvalRun:
@@ -54,7 +59,7 @@ def test_a_run_with_the_offline_provider_covers_written_cases_and_the_version_ex
 
 def test_a_run_over_http_with_a_failing_endpoint_marks_the_case_not_the_run(in_acme, eval_twin, eval_owner,
                                                                            model_provider, settings):
-    draft = version(eval_twin, eval_owner, canonical_examples=[])
+    draft = version(eval_twin, eval_owner, examples=False)
     settings.EVAL_CONCURRENCY = 3
     for index in range(9):
         eval_case_create(twin=eval_twin, actor=eval_owner, data={
@@ -80,7 +85,7 @@ def test_a_run_over_http_with_a_failing_endpoint_marks_the_case_not_the_run(in_a
 
 def test_the_time_limit_records_unanswered_cases_and_makes_the_run_an_error(in_acme, eval_twin, eval_owner,
                                                                            model_provider, settings):
-    draft = version(eval_twin, eval_owner, canonical_examples=[])
+    draft = version(eval_twin, eval_owner, examples=False)
     settings.EVAL_CONCURRENCY, settings.EVAL_RUN_TIME_LIMIT_SECONDS = 1, 0.5
     for index in range(3):
         eval_case_create(twin=eval_twin, actor=eval_owner, data={"name": f"slow {index}", "message": "Slow?"})
@@ -92,11 +97,11 @@ def test_the_time_limit_records_unanswered_cases_and_makes_the_run_an_error(in_a
 
 def test_regressions_are_cases_that_passed_for_the_active_version_and_fail_now(in_acme, eval_twin, eval_owner,
                                                                               model_provider):
-    live = version(eval_twin, eval_owner, canonical_examples=[])
+    live = version(eval_twin, eval_owner, examples=False)
     persona_spec_publish(persona_spec=live, actor=eval_owner)
     eval_case_create(twin=eval_twin, actor=eval_owner, data={
         "name": "mentions pricing", "message": "What about pricing?", "expect": {"must_include_any": ["price"]}})
-    candidate = version(eval_twin, eval_owner, canonical_examples=[], constitution=["Never talk about money."])
+    candidate = version(eval_twin, eval_owner, examples=False, constitution=["Never talk about money."])
 
     with model_provider(lambda message: "The price is fair."):
         baseline = run_now(live, eval_owner)

@@ -3,6 +3,7 @@ worker in its tenant's schema, which it leaves afterwards; another tenant's run 
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.db import connection
@@ -25,12 +26,15 @@ def queued_run(tenant, schema):
         return eval_run_request(persona_spec=draft, actor=owner).run  # committed: the job is deferred now
 
 
-def test_a_real_worker_runs_queued_evaluations_of_two_tenants_each_in_its_schema(committed_db, acme, globex):
+def test_a_real_worker_runs_queued_evaluations_of_two_tenants_each_in_its_schema(committed_db):
+    from config.models import Tenant
+
+    acme, globex = Tenant.objects.get(schema_name="acme"), Tenant.objects.get(schema_name="globex")
     acme_run, globex_run = queued_run(acme, "acme"), queued_run(globex, "globex")
     with connection.cursor() as cursor:
         cursor.execute("SELECT args FROM public.procrastinate_jobs WHERE task_name = 'evaluations.run' "
                        "AND status = 'todo'")
-        queued = [row[0] for row in cursor.fetchall()]
+        queued = [json.loads(row[0]) if isinstance(row[0], str) else row[0] for row in cursor.fetchall()]
     assert {"schema_name": "acme", "run_id": str(acme_run.pk)} in queued
     assert {"schema_name": "globex", "run_id": str(globex_run.pk)} in queued
 
