@@ -7,6 +7,7 @@ and no empty conversation behind.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -19,7 +20,10 @@ from chat.providers import configured_provider
 from chat.selectors import conversation_for
 from core.errors import ValidationFailed
 from core.lru import BoundedLRU
-from personas.prompting import default_interaction_context
+from personas.compliance import check_compliance
+from personas.prompting import SystemPrompt, default_interaction_context
+
+logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 20
 TITLE_LENGTH = 80
@@ -64,6 +68,7 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
         "model": completion.model,
         "latency_ms": completion.latency_ms,
         "banned_phrase_hits": find_banned_phrases(completion.text, prompt.banned_phrases),
+        "compliance": _compliance(prompt, completion.text, message),
     }
 
     with transaction.atomic():
@@ -80,6 +85,18 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
             Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
         ])
     return ChatTurnResult(conversation, user_message, reply)
+
+
+def _compliance(prompt: SystemPrompt, reply: str, message: str) -> dict | None:
+    """The reply's compliance with the version that prompted it, checked with the same compiled form and
+    intent. None ("not checked") on the legacy persona: it has no spec to hold the reply to."""
+    if prompt.compiled is None:
+        return None
+    try:
+        return check_compliance(prompt.compiled, prompt.trace["intent_label"], reply, message).as_dict()
+    except Exception:  # a checker bug must cost the score, never the reply
+        logger.exception("checking the compliance of a reply failed")
+        return None
 
 
 # Fingerprints this process knows are stored (committed) in a tenant's schema. A snapshot never
