@@ -105,6 +105,16 @@ class Compliance:
         }
 
 
+def score_level(score: float) -> str:
+    """"good", "fair" or "low": the chat page's green, amber and red badge."""
+    return "good" if score >= GOOD_SCORE else "fair" if score >= LOW_SCORE else "low"
+
+
+def score_percent(score: float) -> str:
+    """"87%": rounded down, so 100% means no violation at all."""
+    return f"{math.floor(round(score * 100, 6))}%"
+
+
 # --------------------------------------------------------------------------------------------
 # The profile: everything a check needs, prepared once per version
 # --------------------------------------------------------------------------------------------
