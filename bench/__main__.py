@@ -1,5 +1,5 @@
-"""`make bench`: the persona compiler and the chat runtime, printed as a table and written to
-bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
+"""`make bench`: the persona compiler, the compliance check and the chat runtime, printed as a table
+and written to bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chat_bench, compiler_bench
+from bench import chat_bench, compiler_bench, compliance_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -18,6 +18,8 @@ def main() -> None:
     rounds = int(os.environ.get("BENCH_CHAT_ROUNDS", "150"))
     compiler = compiler_bench.run()
     compiler_bench.print_table(compiler)
+    compliance = compliance_bench.run()
+    compliance_bench.print_table(compliance)
 
     chat_bench.setup_django()
     token, spec_twin, legacy_twin, owner_id = chat_bench.fresh_bench_tenant()
@@ -43,6 +45,7 @@ def main() -> None:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "compiler": compiler,
+        "compliance": compliance,
         "chat_http": chat,
         **queries,
     }

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from chat.models import Conversation, Message
 from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
+from personas.compliance import LOW_SCORE, score_percent
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmin):
@@ -43,6 +44,26 @@ class PromptSourceFilter(TraceValueFilter):
     trace_key = "prompt_source"
 
 
+class ComplianceFilter(admin.SimpleListFilter):
+    """Replies by their persona compliance score (the chat page's red badge is "low")."""
+
+    title = "compliance"
+    parameter_name = "compliance"
+
+    def lookups(self, request, model_admin):
+        return [("low", f"low (< {LOW_SCORE:g})"), ("ok", f"ok (≥ {LOW_SCORE:g})"), ("unchecked", "not checked")]
+
+    def queryset(self, request, queryset):
+        # MessageAdmin.get_queryset annotates compliance_score.
+        if self.value() == "low":
+            return queryset.filter(compliance_score__lt=LOW_SCORE)
+        if self.value() == "ok":
+            return queryset.filter(compliance_score__gte=LOW_SCORE)
+        if self.value() == "unchecked":
+            return queryset.filter(role=Message.Role.ASSISTANT, compliance_score__isnull=True)
+        return queryset
+
+
 class MessageInline(TenantSchemaOnlyAdmin, admin.TabularInline):
     model = Message
     extra = 0
@@ -65,11 +86,14 @@ class ConversationAdmin(ReadOnlyAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["created", "twin", "role", "short_content", "spec_version", "prompt_source"]
+    list_display = ["created", "twin", "role", "short_content", "spec_version", "prompt_source", "compliance"]
     list_filter = [("conversation__twin", admin.RelatedOnlyFieldListFilter), SpecVersionFilter, PromptSourceFilter,
-                   "role"]
+                   ComplianceFilter, "role"]
     search_fields = ["content"]
     list_select_related = ["conversation__twin"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_compliance_score()
 
     @admin.display(description="twin", ordering="conversation__twin__name")
     def twin(self, message):
@@ -86,3 +110,8 @@ class MessageAdmin(ReadOnlyAdmin):
     @admin.display(description="prompt source")
     def prompt_source(self, message):
         return (message.trace or {}).get("prompt_source") or "—"
+
+    @admin.display(description="compliance", ordering="compliance_score")
+    def compliance(self, message):
+        score = message.compliance_score
+        return "—" if score is None else score_percent(score)

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 MESSAGE_MAX_LENGTH = 8000
 
@@ -39,6 +40,13 @@ class Conversation(models.Model):
         return self.title or f"Conversation {self.id}"
 
 
+class MessageQuerySet(models.QuerySet):
+    def with_compliance_score(self) -> MessageQuerySet:
+        """Annotated with `compliance_score`: the reply's trace.compliance.score as a float, NULL when
+        it was not checked (legacy persona, replies from before the check, user messages)."""
+        return self.annotate(compliance_score=Cast(KT("trace__compliance__score"), models.FloatField()))
+
+
 class Message(models.Model):
     class Role(models.TextChoices):
         USER = "user", "User"
@@ -51,6 +59,8 @@ class Message(models.Model):
     # On assistant messages: which spec version and prompt produced the reply (DESIGN.md, chat runtime).
     trace = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created", "id"]

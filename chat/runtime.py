@@ -4,10 +4,14 @@ evaluation runner its result."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from chat.llm import ChatTurn, Completion, CompletionRequest, LLMProvider, find_banned_phrases
+from personas.compliance import check_compliance
 from personas.prompting import SystemPrompt
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,5 +34,18 @@ def answer(*, twin, prompt: SystemPrompt, message: str, provider: LLMProvider,
         "model": completion.model,
         "latency_ms": completion.latency_ms,
         "banned_phrase_hits": find_banned_phrases(completion.text, prompt.banned_phrases),
+        "compliance": _compliance(prompt, completion.text, message),
     }
     return Answer(completion, trace)
+
+
+def _compliance(prompt: SystemPrompt, reply: str, message: str) -> dict | None:
+    """The reply's compliance with the version that prompted it, checked with the same compiled form and
+    intent. None ("not checked") on the legacy persona: it has no spec to hold the reply to."""
+    if prompt.compiled is None:
+        return None
+    try:
+        return check_compliance(prompt.compiled, prompt.trace["intent_label"], reply, message).as_dict()
+    except Exception:  # a checker bug must cost the score, never the reply
+        logger.exception("checking the compliance of a reply failed")
+        return None

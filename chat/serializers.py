@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message
+from personas.compliance import RULE_WEIGHTS
 from personas.serializers import PromptTraceSerializer
 
 
@@ -10,6 +11,20 @@ class ChatRequestSerializer(serializers.Serializer):
     interaction_context = serializers.ChoiceField(choices=Conversation.Context.choices, required=False)
 
 
+class ViolationSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=list(RULE_WEIGHTS))
+    detail = serializers.CharField()
+
+
+# personas.compliance.Compliance.as_dict(); docs/persona-spec.md explains the rules and the score.
+class ComplianceSerializer(serializers.Serializer):
+    score = serializers.FloatField(min_value=0, max_value=1, help_text="1 - violated weight / applicable weight.")
+    violations = ViolationSerializer(many=True)
+    rules_checked = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(RULE_WEIGHTS)), help_text="The rules that applied to this reply."
+    )
+
+
 # Every key chat_turn stores in a reply's trace, none other: the chat response is serialized with
 # this, so a key missing here would be dropped from the API (tests/chat/test_chat_api.py checks).
 class TraceSerializer(PromptTraceSerializer):
@@ -17,6 +32,9 @@ class TraceSerializer(PromptTraceSerializer):
     model = serializers.CharField()
     latency_ms = serializers.IntegerField()
     banned_phrase_hits = serializers.ListField(child=serializers.CharField())
+    compliance = ComplianceSerializer(
+        allow_null=True, help_text="The reply's compliance with the version's spec; null on the legacy persona."
+    )
 
 
 # Serializes a chat.services.ChatTurnResult (comments, not docstrings: those would enter the schema).

@@ -7,6 +7,7 @@ and no empty conversation behind.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from chat.selectors import conversation_for
 from core.errors import ValidationFailed
 from core.lru import BoundedLRU
 from personas.prompting import default_interaction_context
+
+logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 20
 TITLE_LENGTH = 80

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from personas.compliance import ComplianceProfile, compliance_profile
 from personas.prompt_text import (
     ANTI_STYLE_INTRO,
     FEW_SHOT_INTRO,
@@ -35,8 +36,8 @@ from personas.prompt_text import (
 from personas.spec import Example, Module, PersonaSpecV1, parse_spec
 
 # Part of any cache key for a CompiledSpec: bump it whenever the rendered text or the selection
-# rules change, so workers never serve text compiled by older code.
-COMPILER_VERSION = 1
+# rules change, so workers never serve text compiled by older code. 2: the compliance profile.
+COMPILER_VERSION = 2
 
 CONSTITUTION = "CONSTITUTION"
 DECISION_POLICY = "DECISION POLICY"
@@ -359,6 +360,8 @@ class CompiledSpec:
     other_deterministic_rules: dict[str, Any]
     intents: dict[str | None, _IntentPlan] = field(repr=False)
     custom_section: Section | None = None
+    # What `personas.compliance.check_compliance` needs, prepared with the rest (None: nothing checked).
+    compliance: ComplianceProfile | None = field(default=None, repr=False)
 
     def render(self, intent_label: str | None = None, user_query: str | None = None) -> str:
         intent = self._intent(intent_label)
@@ -477,6 +480,7 @@ def precompile(
 
     labels = {label for module in spec.procedural_modules for label in module.intent_labels}
     labels.update(example.intent_label for example in examples)
+    intents = {label: intent_plan(label) for label in [None, *sorted(labels)]}
     rules = spec.deterministic_rules
     return CompiledSpec(
         persona_spec_version=persona_spec_version or spec.version,
@@ -487,6 +491,7 @@ def precompile(
         example_tokens=tuple(example_tokens(example) for example in examples),
         anti_style_rules=tuple(rules.anti_style_rules),
         other_deterministic_rules=copy.deepcopy(rules.model_extra or {}),
-        intents={label: intent_plan(label) for label in [None, *sorted(labels)]},
+        intents=intents,
         custom_section=custom,
+        compliance=compliance_profile(spec, intents),
     )

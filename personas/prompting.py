@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from personas.compiler import CompiledSpec
 from personas.intents import classify_intent
 from personas.selectors import ActiveSpecPointer, CompiledPersona, compiled_persona
 
@@ -49,6 +50,7 @@ class SystemPrompt:
     spec: dict | None = None  # the version's spec, for the offline responder
     banned_phrases: tuple[str, ...] = ()
     legacy_settings: dict = field(default_factory=dict)
+    compiled: CompiledSpec | None = None  # the version's compiled form, for the compliance check
 
     @property
     def fingerprint(self) -> str:
@@ -106,7 +108,8 @@ def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str 
         "interaction_context": context,
         "prompt_fingerprint": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     })
-    return SystemPrompt(text=text, trace=trace, spec=spec, banned_phrases=banned, legacy_settings=legacy_settings)
+    return SystemPrompt(text=text, trace=trace, spec=spec, banned_phrases=banned, legacy_settings=legacy_settings,
+                        compiled=persona.compiled if persona is not None else None)
 
 
 def preview_system_prompt(persona_spec, *, message: str, interaction_context: str | None = None,

@@ -1,12 +1,16 @@
 """Language model providers for the chat runtime: one interface, an offline deterministic default
 and a provider for any OpenAI-compatible endpoint. No Django imports: configuration comes in as an
-LLMConfig."""
+LLMConfig.
+
+`find_banned_phrases` lives in personas.banned_phrases (the compliance check uses it too) and is
+re-exported here for the chat runtime."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .banned_phrases import find_banned_phrases
+from personas.banned_phrases import find_banned_phrases
+
 from .base import ChatTurn, Completion, CompletionRequest, LLMConfig, LLMError, LLMProvider
 from .factory import PROVIDER_NAMES, get_provider
 from .offline import OFFLINE_MODEL, OfflineProvider

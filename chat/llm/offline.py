@@ -12,8 +12,9 @@ no key, and its replies are stable enough to assert on. It answers in one of two
    uses the twin's legacy settings.
 
 Assembled text never contains one of the spec's banned phrases (deterministic_rules.banned_phrases
-and every module's `ban`): parts that would are left out. Only a canonical example, which the spec's
-author wrote, is returned as is.
+and every module's `ban`), not even inside a word: parts that would are left out. That is stricter
+than the trace's `banned_phrase_hits` and the compliance check, which match whole words only. Only a
+canonical example, which the spec's author wrote, is returned as is.
 
 Work is linear in the size of the spec and nothing is cached between calls. Measured on
 personas/fixtures/persona_spec_max.json: about 30 µs when an example answers, 100-150 µs when a
@@ -29,7 +30,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from .banned_phrases import find_banned_phrases, normalize_for_matching
+from personas.banned_phrases import normalize_for_matching
+
 from .base import Completion, CompletionRequest
 
 OFFLINE_MODEL = "offline-deterministic-v1"
@@ -235,15 +237,15 @@ def _assemble_reply(
 
     parts = [part for part in (opener, stance, rule, signature) if part]
     reply = " ".join(parts)
-    banned_hits = find_banned_phrases(reply, voice.banned_phrases)
-    if not banned_hits:
+    haystack = normalize_for_matching(reply)
+    banned = [needle for needle in map(normalize_for_matching, voice.banned_phrases) if needle and needle in haystack]
+    if not banned:
         return reply
     # Rare, so only now is each part checked on its own. A part may contain a banned phrase even
     # when it comes from the spec itself ("Never say 'As an AI language model'").
-    banned = [normalize_for_matching(phrase) for phrase in banned_hits]
     reply = " ".join(part for part in parts if not _contains_any(part, banned))
     # The join can create a phrase that spans two kept parts.
-    if not reply or find_banned_phrases(reply, banned_hits):
+    if not reply or _contains_any(reply, banned):
         return LAST_RESORT_REPLY
     return reply
 

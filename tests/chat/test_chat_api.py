@@ -20,7 +20,7 @@ from tests.personas.builders import example_spec, new_twin
 
 TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "interaction_context",
                 "module_ids",
-                "few_shot_ids", "prompt_fingerprint", "provider", "model", "latency_ms", "banned_phrase_hits"}
+                "few_shot_ids", "prompt_fingerprint", "provider", "model", "latency_ms", "banned_phrase_hits", "compliance"}
 QUESTION = "Should we offer a free pilot to our first enterprise customer?"
 
 
@@ -63,6 +63,42 @@ def test_chat_reply_and_trace_with_an_active_spec(client, twin, published):
     assert body["trace"]["prompt_source"] == "persona_spec"
     assert body["trace"]["provider"] == "offline"
     assert "free pilot tells you nothing" in body["reply"]  # the matching canonical example
+
+
+def test_a_reply_carries_its_compliance_with_the_version(client, twin, published):
+    trace = chat(client, twin).json()["trace"]
+
+    # The canonical example the offline responder returns keeps to every rule that applies.
+    assert trace["compliance"] == {
+        "score": 1.0,
+        "violations": [],
+        "rules_checked": ["banned_phrase", "length", "hedging", "anti_example_copy"],
+    }
+
+
+def test_a_reply_breaking_the_spec_scores_low_with_its_violations(client, twin, owner,
+                                                                  django_capture_on_commit_callbacks):
+    spec = example_spec()
+    spec["canonical_examples"][0]["response"] = (
+        "Great question! There are many factors to consider, and every startup is unique."
+    )
+    with schema_context("acme"), django_capture_on_commit_callbacks(execute=True):
+        persona_spec_publish(persona_spec=persona_spec_create(twin=twin, actor=owner, spec=spec), actor=owner)
+
+    body = chat(client, twin).json()
+
+    compliance = body["trace"]["compliance"]
+    assert [violation["rule"] for violation in compliance["violations"]] == ["banned_phrase", "anti_example_copy"]
+    assert compliance["score"] == 0.25  # 1 - (3 + 3) / (3 + 1 + 1 + 3)
+    assert body["trace"]["banned_phrase_hits"] == ["Great question!"]
+    with schema_context("acme"):
+        assert Message.objects.get(conversation_id=body["conversation_id"], role="assistant").trace["compliance"] == (
+            compliance
+        )
+
+
+def test_a_legacy_reply_is_not_checked(client, twin):
+    assert chat(client, twin).json()["trace"]["compliance"] is None
 
 
 def test_messages_and_the_prompt_are_stored(client, twin, published):

@@ -24,6 +24,12 @@ def test_chat_in_a_real_browser(committed_db, live_server_port, page, screenshot
     badge = reply.get_by_test_id("spec-badge").inner_text()
     assert badge.startswith("Spec v")
     assert "Offline demo responder" in reply.inner_text()
+    compliance = reply.get_by_test_id("compliance-badge")
+    assert compliance.is_visible() and compliance.inner_text() == "Compliance 100%"
+    details = reply.get_by_test_id("compliance-details")
+    assert not details.get_by_text("Checked:").is_visible()  # on demand
+    details.locator("summary").click()
+    assert details.get_by_text("Checked:").is_visible()
     screenshot(page, "chat-reply-with-spec-badge")
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -58,6 +58,41 @@ def test_posting_a_message_without_javascript(acme, owner, twin):
     assert "View system prompt" in page
 
 
+def test_each_reply_shows_its_compliance_badge_and_violations_on_demand(acme, owner, twin):
+    client = login(acme, owner)
+    client.post(f"/twins/{twin.pk}/chat", {"message": "Should we offer a free pilot?"})
+    with schema_context("acme"):
+        conversation = Conversation.objects.get(twin=twin)
+    client.post(f"/twins/{twin.pk}/chat", {"message": "Thoughts?", "conversation_id": conversation.pk})
+    with schema_context("acme"):  # the second reply as a reply breaking a rule would have stored it
+        ambiguous = conversation.messages.filter(role="assistant").last()
+        ambiguous.trace["compliance"] = {
+            "score": 0.8, "rules_checked": ["banned_phrase", "length", "clarify"],
+            "violations": [{"rule": "clarify", "detail": "the reply asks <no> question"}],
+        }
+        ambiguous.save(update_fields=["trace"])
+
+    page = client.get(f"/twins/{twin.pk}/chat?conversation={conversation.pk}").content.decode()
+
+    assert '<span class="badge badge-compliance-good" data-testid="compliance-badge"' in page
+    assert "Compliance 100%" in page and "no violations" in page
+    assert '<span class="badge badge-compliance-fair" data-testid="compliance-badge"' in page
+    assert "Compliance 80%" in page and "1 violation<" in page
+    assert "<li><code>clarify</code> the reply asks &lt;no&gt; question</li>" in page  # escaped
+    assert "<details" in page and "<code>banned_phrase</code>, <code>length</code>, <code>clarify</code>" in page
+
+
+def test_a_legacy_reply_says_its_compliance_was_not_checked(acme, owner):
+    with schema_context("acme"):
+        legacy = new_twin(owner, name="Legacy twin")
+    client = login(acme, owner)
+    response = client.post(f"/twins/{legacy.pk}/chat", {"message": "Hello"})
+
+    page = client.get(response["Location"]).content.decode()
+
+    assert "Compliance not checked" in page and "badge-compliance-" not in page
+
+
 def test_the_system_prompt_link_shows_the_prompt_that_was_used(acme, owner, twin):
     client = login(acme, owner)
     client.post(f"/twins/{twin.pk}/chat", {"message": "How much should we raise?"})

@@ -31,6 +31,9 @@ from chat.llm import (
     get_provider,
 )
 from chat.llm.offline import LAST_RESORT_REPLY
+from personas.compiler import precompile
+from personas.compliance import check_compliance
+from personas.intents import INTENT_LABELS, classify_intent
 
 FIXTURES = Path(__file__).resolve().parents[2] / "personas/fixtures"
 
@@ -509,6 +512,29 @@ def test_offline_provider_falls_back_to_a_neutral_reply_when_everything_is_banne
     completion = offline_complete(user_message="Hmm, no idea", spec=example_spec)
 
     assert completion.text == LAST_RESORT_REPLY
+
+
+MESSAGES_OF_EVERY_INTENT = [
+    "Should we offer a free pilot to our first enterprise customer?", "How much should we raise?",
+    "What is your take on hiring?", "What's the market size for B2B SaaS?", "What was our runway at the end of Q2?",
+    "Thoughts?", "Which one?", "You're wrong about pricing.", "I disagree with your view on fundraising.",
+    "Summarize this memo in three bullets.", "Are you an AI?", "Send the investor update to the board.",
+    "Can you give me tax advice on my options?",
+]
+
+
+def test_offline_replies_to_the_example_spec_keep_to_it(example_spec):
+    compiled = precompile(example_spec)
+    intents = set()
+    for message in MESSAGES_OF_EVERY_INTENT:
+        intent = classify_intent(message)
+        intents.add(intent)
+        reply = offline_complete(user_message=message, intent_label=intent, spec=example_spec).text
+
+        compliance = check_compliance(compiled, intent, reply, message)
+
+        assert (compliance.score, compliance.violations) == (1.0, ()), (message, reply)
+    assert intents == set(INTENT_LABELS)
 
 
 def test_offline_provider_stays_fast_on_the_largest_spec():
