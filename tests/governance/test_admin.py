@@ -142,7 +142,7 @@ def test_the_approval_list_is_read_only_and_filters_by_decision_and_twin(acme, d
 
 def test_the_tenant_default_is_set_in_the_admin_through_the_service(acme, twin, policy_admin):
     client = admin_client(acme, policy_admin)
-    response = client.post(f"{POLICIES}add/", {"twin": "", "require_approval": "on", "approvals_required": "2",
+    response = client.post(f"{POLICIES}add/", {"twin": "", "require_approval": "on", "approvals_required": "2", "min_pass_rate": "1",
                                                "_save": "Save"})
     assert response.status_code == 302, response.context and response.context["errors"]
     with schema_context("acme"):
@@ -154,9 +154,9 @@ def test_the_tenant_default_is_set_in_the_admin_through_the_service(acme, twin, 
     listing = text(client.get(POLICIES))
     assert "Tenant default" in listing
 
-    again = client.post(f"{POLICIES}add/", {"twin": "", "approvals_required": "1", "_save": "Save"})
+    again = client.post(f"{POLICIES}add/", {"twin": "", "approvals_required": "1", "min_pass_rate": "1", "_save": "Save"})
     assert again.status_code == 200 and "already has a default publish policy" in text(again)
-    response = client.post(f"{POLICIES}{default.pk}/change/", {"approvals_required": "11", "_save": "Save"})
+    response = client.post(f"{POLICIES}{default.pk}/change/", {"approvals_required": "11", "min_pass_rate": "1", "_save": "Save"})
     assert response.status_code == 200 and "less than or equal to 10" in text(response)
     with schema_context("acme"):
         assert PolicyChange.objects.filter(twin=None).count() == 1
@@ -166,7 +166,7 @@ def test_a_twin_policy_changed_in_the_policy_admin_is_audited(acme, twin, policy
     with schema_context("acme"):
         policy = require_approvals(twin, 1)
     response = admin_client(acme, policy_admin).post(f"{POLICIES}{policy.pk}/change/", {
-        "approvals_required": "2", "require_approval": "on", "_save": "Save"})
+        "approvals_required": "2", "min_pass_rate": "1", "require_approval": "on", "_save": "Save"})
     assert response.status_code == 302
     assert trail(twin) == [("policy_change", "admin", "gov-policy-admin")]
     with schema_context("acme"):
@@ -180,7 +180,7 @@ def test_policies_cannot_be_changed_without_the_permission_the_owner_included(ac
     for user in (staff_owner, publisher):
         client = admin_client(acme, user)
         assert client.get(f"{POLICIES}add/").status_code == 403
-        client.post(f"{POLICIES}{policy.pk}/change/", {"require_approval": "", "approvals_required": "1"})
+        client.post(f"{POLICIES}{policy.pk}/change/", {"require_approval": "", "approvals_required": "1", "min_pass_rate": "1"})
     with schema_context("acme"):
         assert PublishPolicy.objects.get(pk=policy.pk).require_approval
     assert admin_client(acme, publisher).get(POLICIES).status_code == 403  # not even to look
@@ -198,7 +198,8 @@ def twin_page_data(page, **policy_fields) -> dict:
     if policy_fields:
         data.update({"publish_policy-TOTAL_FORMS": "1", "publish_policy-0-id": "",
                      "publish_policy-0-twin": str(twin.pk),
-                     **{f"publish_policy-0-{key}": value for key, value in policy_fields.items()}})
+                     # The form's initial value of the gate's pass rate, as a browser posts it.
+                     **{f"publish_policy-0-{key}": value for key, value in {"min_pass_rate": "1", **policy_fields}.items()}})
     return data
 
 

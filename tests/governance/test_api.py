@@ -12,7 +12,8 @@ from personas.transitions import persona_spec_publish
 from tests.factories import api_client, make_user
 from tests.governance.conftest import require_approvals
 
-POLICY_FIELDS = {"require_approval", "approvals_required", "source", "updated_at", "updated_by"}
+GATE_DEFAULTS = {"require_evaluation": False, "min_pass_rate": 1.0, "allow_regressions": False, "min_compliance": None}
+POLICY_FIELDS = {"require_approval", "approvals_required", *GATE_DEFAULTS, "source", "updated_at", "updated_by"}
 APPROVAL_FIELDS = {"id", "version", "spec_hash", "reviewer", "decision", "comment", "created_at",
                    "matches_current_content"}
 
@@ -30,8 +31,8 @@ def approvals_url(twin, version="1.0.0") -> str:
 def test_a_twins_policy_says_where_it_comes_from(acme, twin, owner, policy_admin):
     client = api_client(acme, owner)
     body = client.get(policy_url(twin)).json()
-    assert body == {"require_approval": False, "approvals_required": 1, "source": "default", "updated_at": None,
-                    "updated_by": None}
+    assert body == {"require_approval": False, "approvals_required": 1, **GATE_DEFAULTS, "source": "default",
+                    "updated_at": None, "updated_by": None}
     with schema_context("acme"):
         PublishPolicy.objects.create(twin=None, require_approval=True, approvals_required=2, updated_by=policy_admin)
     body = client.get(policy_url(twin)).json()
@@ -54,7 +55,8 @@ def test_put_sets_the_twins_policy_with_an_audit_event(acme, twin, owner, policy
     with schema_context("acme"):
         event = AuditEvent.objects.get(twin=twin)
     assert (event.action, event.channel) == ("policy_change", "api")
-    assert event.details["after"] == {"require_approval": True, "approvals_required": 2, "source": "twin"}
+    assert event.details["after"] == {"require_approval": True, "approvals_required": 2, **GATE_DEFAULTS,
+                                      "source": "twin"}
     trail = api_client(acme, owner).get(f"/api/twins/{twin.pk}/audit-events").json()["results"]
     assert trail[0]["action"] == "policy_change" and trail[0]["details"]["before"]["source"] == "default"
 

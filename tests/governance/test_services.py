@@ -138,8 +138,8 @@ def test_a_twin_policy_change_is_logged_and_in_the_twins_audit_trail(twin, polic
     policy = publish_policy_update(twin=twin, actor=policy_admin, channel="api", approvals_required=3)
     assert (policy.source, policy.require_approval, policy.approvals_required, policy.updated_by) == (
         "twin", True, 3, policy_admin)
-    before = {"require_approval": True, "approvals_required": 2, "source": "tenant"}
-    after = {"require_approval": True, "approvals_required": 3, "source": "twin"}
+    before = {"require_approval": True, "approvals_required": 2, **GATE_DEFAULTS, "source": "tenant"}
+    after = {"require_approval": True, "approvals_required": 3, **GATE_DEFAULTS, "source": "twin"}
     event = AuditEvent.objects.get(twin=twin)
     assert (event.action, event.channel, event.actor_username, event.version) == (
         "policy_change", "api", "gov-policy-admin", "")
@@ -148,16 +148,19 @@ def test_a_twin_policy_change_is_logged_and_in_the_twins_audit_trail(twin, polic
     assert (change.twin, change.before, change.after, change.channel) == (twin, before, after, "api")
 
 
+GATE_DEFAULTS = {"require_evaluation": False, "min_pass_rate": 1.0, "allow_regressions": False, "min_compliance": None}
+
+
 def test_a_tenant_default_change_is_logged_without_an_audit_event(twin, policy_admin):
     events = AuditEvent.objects.count()
     publish_policy_update(twin=None, actor=policy_admin, channel="admin", require_approval=True)
     publish_policy_update(twin=None, actor=policy_admin, channel="admin", approvals_required=2)
     changes = list(PolicyChange.objects.filter(twin=None).order_by("id").values_list("twin", "before", "after"))
     assert changes == [
-        (None, {"require_approval": False, "approvals_required": 1, "source": "default"},
-         {"require_approval": True, "approvals_required": 1, "source": "tenant"}),
-        (None, {"require_approval": True, "approvals_required": 1, "source": "tenant"},
-         {"require_approval": True, "approvals_required": 2, "source": "tenant"}),
+        (None, {"require_approval": False, "approvals_required": 1, **GATE_DEFAULTS, "source": "default"},
+         {"require_approval": True, "approvals_required": 1, **GATE_DEFAULTS, "source": "tenant"}),
+        (None, {"require_approval": True, "approvals_required": 1, **GATE_DEFAULTS, "source": "tenant"},
+         {"require_approval": True, "approvals_required": 2, **GATE_DEFAULTS, "source": "tenant"}),
     ]
     assert AuditEvent.objects.count() == events
     assert PublishPolicy.objects.filter(twin__isnull=True).count() == 1
@@ -173,7 +176,9 @@ def test_a_policy_change_that_changes_nothing_writes_nothing(twin, policy_admin)
 @pytest.mark.parametrize("fields, path", [({"approvals_required": 0}, "/approvals_required"),
                                           ({"approvals_required": 11}, "/approvals_required"),
                                           ({"require_approval": "perhaps"}, "/require_approval"),
-                                          ({"min_pass_rate": 0.9}, "/min_pass_rate")])
+                                          ({"min_pass_rate": 1.5}, "/min_pass_rate"),
+                                          ({"min_compliance": -0.1}, "/min_compliance"),
+                                          ({"colour": "blue"}, "/colour")])
 def test_an_invalid_policy_is_refused_with_its_path_and_nothing_written(twin, policy_admin, fields, path):
     with pytest.raises(ValidationFailed) as excinfo:
         publish_policy_update(twin=twin, actor=policy_admin, **fields)
