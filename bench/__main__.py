@@ -9,7 +9,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chat_bench, compiler_bench, compliance_bench
+from bench import chat_bench, compiler_bench, compliance_bench, eval_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -25,6 +25,7 @@ def main() -> None:
     token, spec_twin, legacy_twin, owner_id = chat_bench.fresh_bench_tenant()
     chat = chat_bench.chat_latency(token, spec_twin, legacy_twin, rounds)
     queries = chat_bench.query_counts(token, owner_id)
+    evaluation = eval_bench.run(spec_twin)
 
     print("\nChat request over HTTP (gunicorn, 1 worker, offline provider, messages stored)")
     print(f"  {'path':<16}{'median ms':>12}{'p95 ms':>10}")
@@ -40,6 +41,7 @@ def main() -> None:
     for endpoint in counts[10]:
         print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}")
     print(f"  equal for 10 and 1,000 versions: {queries['equal_for_10_and_1000_versions']}")
+    eval_bench.print_table(evaluation)
 
     results = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -47,6 +49,7 @@ def main() -> None:
         "compiler": compiler,
         "compliance": compliance,
         "chat_http": chat,
+        "evaluation_run": evaluation,
         **queries,
     }
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

