@@ -203,7 +203,18 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set that several fields use.
-    "ENUM_NAME_OVERRIDES": {"PolicySourceEnum": "governance.selectors.PolicySource.CHOICES"},
+    # One name per choice set, the same wherever it appears (drf-spectacular would number clashes).
+    "ENUM_NAME_OVERRIDES": {
+        "PolicySourceEnum": "governance.selectors.PolicySource.CHOICES",
+        "InteractionContextEnum": "personas.prompting.INTERACTION_CONTEXT_CHOICES",
+        "PersonaSpecStatusEnum": "personas.models.PersonaSpec.Status",
+        "TwinStatusEnum": "twins.models.Twin.Status",
+        "MemoryStatusEnum": "twins.models.Memory.Status",
+        "EvalRunStatusEnum": "evaluations.models.EvalRun.Status",
+        "IntentLabelEnum": "personas.spec.INTENT_LABELS",
+        "VersionBumpEnum": "personas.serializers.BUMPS",
+        "ComplianceRuleEnum": "personas.compliance.RULE_NAMES",
+    },
 }
 
 # Chat turns per user and tenant, as DRF rates: "60/min", "1000/hour"; empty disables the limit.

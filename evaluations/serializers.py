@@ -3,9 +3,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evaluations.case_schema import INTERACTION_CONTEXTS, STRUCTURES
+from evaluations.case_schema import STRUCTURES
 from evaluations.models import EvalCase, EvalResult, EvalRun
 from evaluations.selectors import unpicked
+from personas.prompting import INTERACTION_CONTEXT_CHOICES
 from personas.spec import INTENT_LABELS
 
 
@@ -24,7 +25,7 @@ class ExpectSerializer(serializers.Serializer):
 class EvalCaseInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     message = serializers.CharField(max_length=8000)
-    interaction_context = serializers.ChoiceField(choices=list(INTERACTION_CONTEXTS), required=False, allow_null=True)
+    interaction_context = serializers.ChoiceField(choices=INTERACTION_CONTEXT_CHOICES, required=False, allow_null=True)
     expected_intent = serializers.ChoiceField(choices=list(INTENT_LABELS), required=False, allow_null=True)
     expect = ExpectSerializer(required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)

@@ -46,6 +46,7 @@ RULE_WEIGHTS: dict[str, int] = {
     HEDGING: 1,
     ANTI_EXAMPLE_COPY: 3,
 }
+RULE_NAMES = tuple(RULE_WEIGHTS)
 
 # The chat page's badge: green from GOOD_SCORE, amber from LOW_SCORE, red below. The admin's
 # "low" filter is the red band.

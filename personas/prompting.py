@@ -39,6 +39,9 @@ INTERACTION_CONTEXTS = {
     ),
 }
 DEFAULT_INTERACTION_CONTEXT = OWNER_CHAT
+# As choices (value, label): the chat app's Conversation.Context has exactly these (a test holds them equal).
+INTERACTION_CONTEXT_CHOICES = [(OWNER_CHAT, "Owner chat"), (OWNER_TRAINING, "Owner training"),
+                               (PUBLIC_SHARE, "Public share")]
 
 
 @dataclass(frozen=True)

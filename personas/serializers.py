@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
-from personas.prompting import INTERACTION_CONTEXTS
+from personas.prompting import INTERACTION_CONTEXT_CHOICES
 from personas.spec import INTENT_LABELS
 
 
@@ -121,7 +121,7 @@ class PromptTraceSerializer(serializers.Serializer):
     prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
     fallback_reason = serializers.CharField(allow_null=True)
     intent_label = serializers.CharField(allow_null=True)
-    interaction_context = serializers.ChoiceField(choices=sorted(INTERACTION_CONTEXTS))
+    interaction_context = serializers.ChoiceField(choices=INTERACTION_CONTEXT_CHOICES)
     module_ids = serializers.ListField(child=serializers.CharField())
     few_shot_ids = serializers.ListField(child=serializers.CharField())
     prompt_fingerprint = serializers.CharField()
@@ -134,7 +134,7 @@ class PreviewRequestSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=PREVIEW_MESSAGE_MAX_LENGTH, trim_whitespace=True,
                                     help_text="The user message of the chat turn to preview.")
     interaction_context = serializers.ChoiceField(
-        choices=sorted(INTERACTION_CONTEXTS), required=False,
+        choices=INTERACTION_CONTEXT_CHOICES, required=False,
         help_text="Default: as chat decides for the caller (owner_chat for the twin's owner, else public_share).",
     )
     intent_label = serializers.ChoiceField(
