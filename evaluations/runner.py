@@ -26,7 +26,7 @@ from chat.runtime import answer
 from evaluations.checks import DEFAULT_MIN_COMPLIANCE, Check, case_checks
 from evaluations.models import EvalCase, EvalResult, EvalRun
 from evaluations.selectors import baseline_outcomes, suite_for
-from personas.prompting import SystemPrompt, preview_system_prompt
+from personas.prompting import DEFAULT_INTERACTION_CONTEXT, SystemPrompt, preview_system_prompt
 from personas.spec import SpecValidationError
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def _plan(run: EvalRun) -> list[PlannedCase]:
     planned = []
     for position, item in enumerate(suite_for(run.twin, persona_spec)):
         prompt = preview_system_prompt(
-            persona_spec, message=item.message, interaction_context=item.interaction_context or "owner_chat",
+            persona_spec, message=item.message,
+            interaction_context=item.interaction_context or DEFAULT_INTERACTION_CONTEXT,
             intent_label=None,
         )
         planned.append(PlannedCase(

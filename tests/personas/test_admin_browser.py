@@ -154,3 +154,45 @@ def test_reviewer_without_publish_permission_cannot_publish(page, base_url, twin
     assert "Publish selected version" not in actions and "Roll back to selected version" not in actions
     screenshot(page, "admin-list-as-reviewer")
     assert statuses(twin) == {"1.0.0": "active", "1.0.1": "draft"}
+
+
+def test_full_prompt_preview_and_comparing_any_two_versions(page, base_url, twin_with_active_version, screenshot):
+    """What a reviewer reads is what chat sends: the full prompt for a message and context, with its
+    fingerprint; and any two versions compare structurally, from the picker and from the list."""
+    from personas.prompting import preview_system_prompt
+
+    twin = twin_with_active_version
+    with schema_context("acme"):
+        owner = twin.owner
+        changed = example_spec()
+        changed["procedural_modules"][0]["do"] = [*changed["procedural_modules"][0]["do"], "name_the_tradeoff"]
+        second = persona_spec_create(twin=twin, actor=owner, spec=changed)
+        third = persona_spec_create(twin=twin, actor=owner, spec=example_spec(constitution=["Be brief."]))
+    log_in(page, base_url, "publisher")
+    page.goto(f"{base_url}/admin/personas/personaspec/{second.pk}/review/")
+    page.fill("#id_q", "Should we offer a free pilot?")
+    page.select_option("#id_context", "public_share")
+    page.click("input[value='Update preview']")
+    page.wait_for_selector("#prompt-fingerprint")
+    with schema_context("acme"):
+        sent = preview_system_prompt(second, message="Should we offer a free pilot?", interaction_context="public_share")
+    assert page.inner_text("#prompt-fingerprint") == sent.fingerprint
+    assert page.inner_text("#rendered-prompt").startswith("You are ")
+    assert "member of the public" in page.inner_text("#rendered-prompt")
+    assert "name_the_tradeoff" in page.inner_text("#structural-changes")  # against the active 1.0.0
+    screenshot(page, "admin-full-prompt-preview")
+
+    page.select_option("#id_compare", "1.0.2")
+    page.click("input[value='Update preview']")
+    page.wait_for_selector("#suggested-bump")
+    assert "Compared with version 1.0.2" in page.inner_text(".persona-notice")
+    assert page.inner_text("#suggested-bump") == "major"  # 1.0.2 → 1.0.1 brings the constitution back
+    screenshot(page, "admin-compare-two-versions")
+
+    page.goto(f"{base_url}/admin/personas/personaspec/?twin__id__exact={twin.pk}")
+    page.check(f"input[name=_selected_action][value='{second.pk}']")
+    page.check(f"input[name=_selected_action][value='{third.pk}']")
+    page.select_option("select[name=action]", "compare_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector("#structural-changes")
+    assert f"/admin/personas/personaspec/{third.pk}/review/?compare=1.0.1" in page.url
