@@ -56,3 +56,18 @@ def test_health_reports_the_queue(committed_db, client):
     response = client.get("/health", HTTP_HOST="localhost")
     worker = response.json()["worker"]
     assert set(worker) == {"alive", "workers", "queue_depth", "running"} and worker["queue_depth"] >= 0
+
+
+def test_the_job_queue_is_shown_on_the_public_host_only(acme):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tests.personas.admin_support import admin_client
+
+    tenant = admin_client(acme, demo_admin(acme))  # a superuser of the tenant
+    assert "/admin/procrastinate/" not in tenant.get("/admin/").content.decode()
+    assert tenant.get("/admin/procrastinate/procrastinatejob/").status_code == 403
+    public = Client(HTTP_HOST="localhost")
+    with schema_context("public"):  # the tenant client's request left the connection in acme's schema
+        public.force_login(get_user_model().objects.get(username="admin"))
+    assert public.get("/admin/procrastinate/procrastinatejob/").status_code == 200
