@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from chat.providers import configured_provider
 from core.errors import Conflict, ValidationFailed
@@ -20,6 +22,7 @@ from evaluations.selectors import suite_size
 from personas.models import PersonaSpec
 from personas.permissions import SpecAction, require
 
+STALLED_GRACE_SECONDS = 120
 CASE_FIELDS = ("name", "message", "interaction_context", "expected_intent", "expect", "tags", "active")
 
 
@@ -136,6 +139,7 @@ def eval_run_request(*, persona_spec: PersonaSpec, actor) -> RunRequest:
             f"(EVAL_MAX_CASES_PER_RUN). Deactivate some cases.")
     unfinished = dict(twin=twin, spec_hash=persona_spec.spec_hash, provider=provider.name, model=provider.model,
                       status__in=EvalRun.UNFINISHED)
+    _abandon_stalled(EvalRun.objects.filter(**unfinished))
     existing = EvalRun.objects.filter(**unfinished).first()
     if existing is not None:
         return RunRequest(existing, created=False)
@@ -150,6 +154,15 @@ def eval_run_request(*, persona_spec: PersonaSpec, actor) -> RunRequest:
     except IntegrityError:  # a concurrent request queued the same run first (partial unique index)
         return RunRequest(EvalRun.objects.get(**unfinished), created=False)
     return RunRequest(run, created=True)
+
+
+def _abandon_stalled(runs) -> None:
+    """A run still "running" well past the time limit lost its worker (killed, redeployed): it will
+    never finish, so it must not stand in for a new run of the same content."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EVAL_RUN_TIME_LIMIT_SECONDS + STALLED_GRACE_SECONDS)
+    runs.filter(status=EvalRun.Status.RUNNING, started_at__lt=cutoff).update(
+        status=EvalRun.Status.ERROR, finished_at=timezone.now(),
+        error="The worker stopped before this run finished (it ran past the time limit); run it again.")
 
 
 def _enqueue(schema_name: str, run_id) -> None:

@@ -147,3 +147,13 @@ def test_the_runs_api_and_a_run_no_worker_picked_up(acme, globex, eval_client, e
     assert globex_admin.get(f"/api/twins/{eval_twin.pk}/evaluations/{run_id}").status_code == 404
     assert globex_admin.post(url).status_code == 404
     assert eval_client.get(f"/api/twins/{eval_twin.pk}/evaluations/not-a-uuid").status_code == 404
+
+
+def test_a_run_that_lost_its_worker_does_not_block_a_new_one(in_acme, eval_twin, eval_owner, settings):
+    draft = version(eval_twin, eval_owner)
+    stuck = eval_run_request(persona_spec=draft, actor=eval_owner).run
+    EvalRun.objects.filter(pk=stuck.pk).update(status="running", started_at=stuck.created_at - timedelta(hours=1))
+    fresh = eval_run_request(persona_spec=draft, actor=eval_owner)
+    assert fresh.created and fresh.run.pk != stuck.pk
+    stuck.refresh_from_db()
+    assert stuck.status == "error" and "worker stopped" in stuck.error
