@@ -44,7 +44,7 @@ class EvalCaseForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:  # (a new case has its UUID already: pk says nothing)
             self.fields["twin"].disabled = True
             self.initial["document"] = json.dumps(case_document(self.instance), indent=2, ensure_ascii=False)
         else:
