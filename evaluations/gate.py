@@ -27,10 +27,10 @@ class EvaluationPolicy:
     min_compliance: float | None = None
 
 
-def evaluation_policy_for(twin) -> EvaluationPolicy:
-    from governance.selectors import publish_policy_for
+def evaluation_policy_for(twin, candidate: PublishCandidate | None = None) -> EvaluationPolicy:
+    from governance.selectors import publish_policy_for, publish_policy_for_candidate
 
-    policy = publish_policy_for(twin).row
+    policy = (publish_policy_for_candidate(candidate) if candidate is not None else publish_policy_for(twin)).row
     return EvaluationPolicy(
         require_evaluation=policy.require_evaluation, min_pass_rate=policy.min_pass_rate,
         allow_regressions=policy.allow_regressions, min_compliance=policy.min_compliance,
@@ -81,7 +81,7 @@ def _percent(value) -> str:
 def evaluation_gate(candidate: PublishCandidate):
     if candidate.action == "rollback":
         return
-    policy = evaluation_policy_for(candidate.twin)
+    policy = evaluation_policy_for(candidate.twin, candidate)
     if not policy.require_evaluation:
         return
     verdict = gate_verdict(candidate.persona_spec, policy)

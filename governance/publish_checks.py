@@ -12,7 +12,7 @@ never published is new content going live, and needs its approvals like any publ
 
 from __future__ import annotations
 
-from governance.selectors import approval_status, publish_policy_for
+from governance.selectors import approval_status, publish_policy_for_candidate
 from personas.models import AuditEvent, PersonaSpec
 from personas.publish_checks import PublishBlock, PublishCandidate, register_publish_check
 
@@ -28,7 +28,7 @@ def approvals_check(candidate: PublishCandidate):
     persona_spec = candidate.persona_spec
     if candidate.action == AuditEvent.Action.ROLLBACK and persona_spec.published_at is not None:
         return
-    policy = publish_policy_for(candidate.twin)
+    policy = publish_policy_for_candidate(candidate)
     if not policy.approvals_needed:
         return
     status = approval_status(persona_spec, policy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from governance.models import POLICY_FIELDS, Approval, PublishPolicy
 from personas.models import PersonaSpec
@@ -62,15 +62,22 @@ def tenant_default_policy() -> PublishPolicy | None:
 
 def publish_policy_for(twin) -> EffectivePolicy:
     """The twin's own policy if it has one, else the tenant's default, else the built-in defaults.
-    A twin's own policy replaces the default whole (no key-by-key merge): what it says is what holds."""
-    if twin is not None:
-        own = PublishPolicy.objects.select_related("updated_by").filter(twin=twin).first()
-        if own is not None:
-            return EffectivePolicy(own, PolicySource.TWIN)
-    default = tenant_default_policy()
+    A twin's own policy replaces the default whole (no key-by-key merge): what it says is what holds.
+    One query: both candidate rows at once."""
+    scope = Q(twin__isnull=True) if twin is None else Q(twin=twin) | Q(twin__isnull=True)
+    rows = list(PublishPolicy.objects.select_related("updated_by").filter(scope)[:2])
+    own = next((row for row in rows if row.twin_id is not None), None)
+    if own is not None:
+        return EffectivePolicy(own, PolicySource.TWIN)
+    default = next((row for row in rows if row.twin_id is None), None)
     if default is not None:
         return EffectivePolicy(default, PolicySource.TENANT)
     return EffectivePolicy(PublishPolicy(), PolicySource.DEFAULT)
+
+
+def publish_policy_for_candidate(candidate) -> EffectivePolicy:
+    """The policy of a publish candidate, read once however many publish checks ask for it."""
+    return candidate.memo(("governance.publish_policy", candidate.twin.pk), lambda: publish_policy_for(candidate.twin))
 
 
 def tenant_publish_policy() -> EffectivePolicy:

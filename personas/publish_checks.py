@@ -29,6 +29,14 @@ class PublishCandidate:
     channel: str
     action: str  # the audit action it would be: "publish", "republish" or "rollback"
     options: dict = field(default_factory=dict)  # channel options a check may read (an override, say)
+    # Reads several checks need (the twin's publish policy), made once per candidate.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key, compute):
+        """`compute()` the first time `key` is asked for on this candidate, the same value afterwards."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def twin(self):
