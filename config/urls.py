@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
 
@@ -13,6 +13,7 @@ admin.site.site_title = "Persona governance"
 api_patterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("twins.urls")),
     path("", include("personas.urls")),
     path("", include("governance.urls")),
