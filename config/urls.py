@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.views import favicon
 from core.health import health
 
 admin.site.site_header = "Persona governance"
@@ -23,6 +24,7 @@ api_patterns = [
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("favicon.ico", favicon),
     path("health/", health),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

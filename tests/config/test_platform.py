@@ -111,3 +111,23 @@ def test_database_down_is_a_json_503():
     assert "database" in json.loads(api[2])["detail"].lower()
     assert health[0] == 503 and json.loads(health[2])["database"]["reachable"] is False
     assert "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize("host", ["acme.localhost", "localhost"])
+def test_favicon_redirects_to_a_served_static_file(db, host):
+    client = Client(HTTP_HOST=host)
+    response = client.get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    target = response["Location"]
+    assert target.startswith("/static/") and target.endswith(".svg")
+    icon = client.get(target)
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+
+
+@pytest.mark.parametrize("host, path", [("acme.localhost", "/admin/login/"), ("acme.localhost", "/accounts/login/"),
+                                        ("localhost", "/admin/login/")])
+def test_pages_and_admin_link_the_favicon(db, host, path):
+    html = Client(HTTP_HOST=host).get(path).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert "<title>Log in" in html and "Persona governance</title>" in html
