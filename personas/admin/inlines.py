@@ -29,6 +29,7 @@ class PersonaSpecHistoryInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.
     extra = 0
     can_delete = False
     show_change_link = False
+    template = "admin/personas/personaspec_history_inline.html"  # says what to do when there is no version
     fields = ["version_link", "status_badge", "source", "notes", "created_by", "created_at", "published_at",
               "published_by"]
     readonly_fields = fields

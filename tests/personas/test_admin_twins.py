@@ -113,3 +113,17 @@ def test_generate_draft_refuses_a_batch_over_the_limit_and_generates_nothing(in_
     with schema_context("acme"):
         assert not PersonaSpec.objects.filter(twin__in=twins).exists()
     assert all(audit_rows(twin) == [] for twin in twins)
+
+
+def test_twin_page_without_versions_says_what_to_do(in_acme, twin, reviewer):
+    html = text(admin_client(in_acme, reviewer).get(f"/admin/twins/twin/{twin.pk}/change/"))
+    message = html[html.index('id="no-versions"'):]
+    assert message.index("No versions yet") < message.index("</p>")
+    assert message.index("Generate draft from twin data") < message.index("</p>")
+
+
+def test_twin_page_with_versions_shows_the_history_table(in_acme, active_and_draft, reviewer):
+    active, _ = active_and_draft
+    html = text(admin_client(in_acme, reviewer).get(f"/admin/twins/twin/{active.twin_id}/change/"))
+    assert 'id="no-versions"' not in html
+    assert f">{active.version}</a>" in html
