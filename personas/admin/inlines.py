@@ -30,8 +30,9 @@ class PersonaSpecHistoryInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.
     can_delete = False
     show_change_link = False
     template = "admin/personas/personaspec_history_inline.html"  # says what to do when there is no version
-    fields = ["version_link", "status_badge", "source", "notes", "created_by", "created", "published",
-              "published_by"]
+    # Users as plain names: a read-only foreign key would link to the user admin, a 403 for most staff.
+    fields = ["version_link", "status_badge", "source", "notes", "created_by_name", "created", "published",
+              "published_by_name"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -46,6 +47,14 @@ class PersonaSpecHistoryInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.
     @admin.display(description="status")
     def status_badge(self, persona_spec):
         return status_badge(persona_spec.status)
+
+    @admin.display(description="created by")
+    def created_by_name(self, persona_spec):
+        return persona_spec.created_by.get_username() if persona_spec.created_by else "system"
+
+    @admin.display(description="published by")
+    def published_by_name(self, persona_spec):
+        return persona_spec.published_by.get_username() if persona_spec.published_by else "—"
 
     @admin.display(description="created at")
     def created(self, persona_spec):

@@ -132,3 +132,15 @@ def test_pages_and_admin_link_the_favicon(db, host, path):
     html = Client(HTTP_HOST=host).get(path).content.decode()
     assert '<link rel="icon" href="/static/favicon.svg"' in html
     assert re.search(r"<title>(Log|Sign) in .*Persona governance</title>", html)
+
+
+def test_a_django_log_record_is_printed_once():
+    # Django's own console handler (DEBUG) and the root handler used to print every django.* record twice:
+    # a 403 in the admin showed its traceback two times.
+    script = "import django; django.setup(); import logging; logging.getLogger('django.request').warning('marker-403')"
+    env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).count("marker-403") == 1, result.stderr
