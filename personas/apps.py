@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class PersonasConfig(AppConfig):
     name = "personas"
-    verbose_name = "Persona specs"
+    verbose_name = "Persona governance"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -22,12 +22,26 @@ class TwinAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    readonly_fields = ["id", "created_at", "updated_at", "owner_name"]
     fieldsets = [
         (None, {"fields": ["name", "owner", "status", "settings"]}),
         ("Record", {"fields": ["id", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [MemoryInline]
+
+    def get_fieldsets(self, request, obj=None):
+        """A read-only owner renders as a link to the user admin: only for users who may open it.
+        Everyone else reads the owner's name as plain text (the link would answer 403)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj) or request.user.has_perm("auth.view_user"):
+            return fieldsets
+        return [(name, {**options, "fields": ["owner_name" if field == "owner" else field for field in options["fields"]]})
+                for name, options in fieldsets]
+
+    @admin.display(description="owner")
+    def owner_name(self, twin):
+        full_name = twin.owner.get_full_name()
+        return f"{twin.owner.get_username()} ({full_name})" if full_name else twin.owner.get_username()
 
 
 @admin.register(Memory)

@@ -28,7 +28,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmi
     search_help_text = "Search by twin name, version, actor username or reason."
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-    fields = ["created_at", "actor_display", "action", "channel", "twin", "version_link", "previous_version_display",
+    fields = ["time", "actor_display", "action", "channel", "twin", "version_link", "previous_version_display",
               "reason", "details_json"]
 
     @admin.display(description="time", ordering="created_at")

@@ -7,7 +7,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
-from personas.admin.display import review_link, status_badge
+from personas.admin.display import compact_time, review_link, status_badge
 from personas.models import AuditEvent, PersonaSpec
 
 # An inline shows every row it is given; these keep a twin's page quick however long its history.
@@ -29,8 +29,10 @@ class PersonaSpecHistoryInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.
     extra = 0
     can_delete = False
     show_change_link = False
-    fields = ["version_link", "status_badge", "source", "notes", "created_by", "created_at", "published_at",
-              "published_by"]
+    template = "admin/personas/personaspec_history_inline.html"  # says what to do when there is no version
+    # Users as plain names: a read-only foreign key would link to the user admin, a 403 for most staff.
+    fields = ["version_link", "status_badge", "source", "notes", "created_by_name", "created", "published",
+              "published_by_name"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -46,6 +48,22 @@ class PersonaSpecHistoryInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.
     def status_badge(self, persona_spec):
         return status_badge(persona_spec.status)
 
+    @admin.display(description="created by")
+    def created_by_name(self, persona_spec):
+        return persona_spec.created_by.get_username() if persona_spec.created_by else "system"
+
+    @admin.display(description="published by")
+    def published_by_name(self, persona_spec):
+        return persona_spec.published_by.get_username() if persona_spec.published_by else "—"
+
+    @admin.display(description="created at")
+    def created(self, persona_spec):
+        return compact_time(persona_spec.created_at)
+
+    @admin.display(description="published at")
+    def published(self, persona_spec):
+        return compact_time(persona_spec.published_at)
+
 
 class RecentAuditEventInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.TabularInline):
     model = AuditEvent
@@ -53,13 +71,17 @@ class RecentAuditEventInline(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.Ta
     verbose_name_plural = f"recent audit events (newest {AUDIT_INLINE_LIMIT})"
     extra = 0
     can_delete = False
-    fields = ["created_at", "actor_username", "action", "version_link", "previous_version", "channel", "reason"]
+    fields = ["time", "actor_username", "action", "version_link", "previous_version", "channel", "reason"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         newest_first = [F("created_at").desc(), F("id").desc()]
         queryset = super().get_queryset(request).select_related("persona_spec")
         return _latest_per_twin(queryset, newest_first, AUDIT_INLINE_LIMIT).order_by(*newest_first)
+
+    @admin.display(description="time")
+    def time(self, event):
+        return compact_time(event.created_at)
 
     @admin.display(description="version")
     def version_link(self, event):

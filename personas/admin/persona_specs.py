@@ -66,6 +66,10 @@ STATE_FIELD = "confirmation_state"
 REASON_FIELD = "reason"
 SUGGEST_FIELD = "_suggest_version"
 OVERRIDE_FIELD = "override_gate"
+# The review page's action forms post `next=review`: a successful action then lands on a review page
+# (the version's own, or the new draft's), not on the list; actions started from the list stay there.
+NEXT_FIELD = "next"
+NEXT_REVIEW = "review"
 START_FROM_ACTIVE = "active"
 COMPARE_CHOICES_LIMIT = 200  # versions offered in the review page's "compare with" picker
 
@@ -389,7 +393,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "Version {} of {} was duplicated as the new draft {}. Nothing was published.",
             source.version, source.twin, review_link(created.pk, created.version),
         ), messages.SUCCESS)
-        return None
+        return _back_to_review(request, created)
 
     @admin.action(permissions=["view"], description="Compare the two selected versions")
     def compare_selected(self, request, queryset):
@@ -445,7 +449,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "{} version {} of {}: it is now the active version.{}",
             done, review_link(target.pk, target.version), target.twin, archived,
         ), messages.SUCCESS)
-        return None
+        return _back_to_review(request, target)
 
     def _versions_changed(self, request, target: PersonaSpec) -> None:
         self.message_user(request, (
@@ -498,6 +502,8 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             "confirm_field": CONFIRM_FIELD,
             "confirm_value": CONFIRM_VALUE,
             "state_field": STATE_FIELD,
+            "next_field": NEXT_FIELD,
+            "next": request.POST.get(NEXT_FIELD) if request.POST.get(NEXT_FIELD) == NEXT_REVIEW else None,
             "twin_url": _admin_url_if_allowed(request, target.twin, "twins", "twin"),
             **context,
         })
@@ -528,6 +534,13 @@ NO_ACTIVE_VERSION = "none"
 def _only_overridable_blocks(verdict: Verdict) -> bool:
     blocks = [refusal.block for refusal in verdict.refusals if refusal.block is not None]
     return bool(blocks) and len(blocks) == len(verdict.refusals) and all(block.overridable for block in blocks)
+
+
+def _back_to_review(request, persona_spec: PersonaSpec) -> HttpResponseRedirect | None:
+    """After a successful action: the version's review page when the action was started there."""
+    if request.POST.get(NEXT_FIELD) == NEXT_REVIEW:
+        return HttpResponseRedirect(review_url(persona_spec.pk))
+    return None
 
 
 def _only(persona_spec: PersonaSpec):

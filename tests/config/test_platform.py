@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -111,3 +112,35 @@ def test_database_down_is_a_json_503():
     assert "database" in json.loads(api[2])["detail"].lower()
     assert health[0] == 503 and json.loads(health[2])["database"]["reachable"] is False
     assert "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize("host", ["acme.localhost", "localhost"])
+def test_favicon_redirects_to_a_served_static_file(db, host):
+    client = Client(HTTP_HOST=host)
+    response = client.get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    target = response["Location"]
+    assert target.startswith("/static/") and target.endswith(".svg")
+    icon = client.get(target)
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+
+
+@pytest.mark.parametrize("host, path", [("acme.localhost", "/admin/login/"), ("acme.localhost", "/accounts/login/"),
+                                        ("localhost", "/admin/login/")])
+def test_pages_and_admin_link_the_favicon(db, host, path):
+    html = Client(HTTP_HOST=host).get(path).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert re.search(r"<title>(Log|Sign) in .*Persona governance</title>", html)
+
+
+def test_a_django_log_record_is_printed_once():
+    # Django's own console handler (DEBUG) and the root handler used to print every django.* record twice:
+    # a 403 in the admin showed its traceback two times.
+    script = "import django; django.setup(); import logging; logging.getLogger('django.request').warning('marker-403')"
+    env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).count("marker-403") == 1, result.stderr

@@ -62,5 +62,7 @@ def confirm_action(client, action: str, persona_spec, confirmation_page):
     """Press the confirmation page's button: post back exactly what its form holds."""
     html = confirmation_page.content.decode()
     state = re.search(r'name="confirmation_state" value="([^"]+)"', html)
-    extra = {"confirm": "yes", **({"confirmation_state": state.group(1)} if state else {})}
+    back_to = re.search(r'name="next" value="([^"]+)"', html)
+    extra = {"confirm": "yes", **({"confirmation_state": state.group(1)} if state else {}),
+             **({"next": back_to.group(1)} if back_to else {})}
     return run_action(client, action, persona_spec, follow=True, **extra)

@@ -179,3 +179,51 @@ def test_a_forged_selection_is_refused(in_acme, active_and_draft, publisher):
         CHANGELIST, {"action": "publish_selected", "_selected_action": ["1 OR 1=1"], "confirm": "yes"}, follow=True)
     assert "The selection is not valid" in text(response)
     assert statuses(draft.twin) == {"1.0.0": "active", "1.0.1": "draft"}
+
+
+# --- where a successful action lands -------------------------------------------------------------
+
+def landed_on(response) -> str:
+    return response.redirect_chain[-1][0]
+
+
+def test_publish_and_rollback_started_on_the_review_page_land_back_on_it(in_acme, active_and_draft, publisher):
+    from tests.personas.admin_support import review_url
+
+    active, draft = active_and_draft
+    client = admin_client(in_acme, publisher)
+    review = text(client.get(review_url(draft)))
+    assert '<input type="hidden" name="next" value="review">' in review
+    page = run_action(client, "publish_selected", draft, next="review")
+    assert '<input type="hidden" name="next" value="review">' in text(page)
+    done = confirm_action(client, "publish_selected", draft, page)
+    assert landed_on(done) == review_url(draft)
+    assert "Published version" in text(done) and statuses(draft.twin) == {"1.0.0": "archived", "1.0.1": "active"}
+
+    page = run_action(client, "rollback_selected", active, next="review")
+    done = confirm_action(client, "rollback_selected", active, page)
+    assert landed_on(done) == review_url(active)
+    assert "Rolled back to version" in text(done)
+
+
+def test_duplicate_started_on_the_review_page_lands_on_the_new_draft(in_acme, active_and_draft, reviewer):
+    from tests.personas.admin_support import review_url
+
+    active, _ = active_and_draft
+    client = admin_client(in_acme, reviewer)
+    page = run_action(client, "duplicate_selected", active, next="review")
+    done = confirm_action(client, "duplicate_selected", active, page)
+    with schema_context("acme"):
+        copy = PersonaSpec.objects.get(twin=active.twin, version="1.0.2")
+    assert landed_on(done) == review_url(copy)
+
+
+@pytest.mark.parametrize("action", ["publish_selected", "duplicate_selected"])
+def test_actions_started_on_the_list_land_on_the_list(in_acme, active_and_draft, publisher, action):
+    active, draft = active_and_draft
+    target = draft if action == "publish_selected" else active
+    client = admin_client(in_acme, publisher)
+    page = run_action(client, action, target)
+    assert 'name="next"' not in text(page)
+    done = confirm_action(client, action, target, page)
+    assert landed_on(done) == CHANGELIST

@@ -79,3 +79,15 @@ def test_demo_staff_publisher_may_publish_and_reviewer_may_not(acme, globex, sch
         assert users["reviewer"].has_perm("personas.add_personaspec")
     for username in ("publisher", "reviewer"):  # both can sign in to the tenant's admin and open the list
         assert admin_client(tenant, users[username]).get(CHANGELIST).status_code == 200
+
+
+def test_an_audit_event_page_prints_its_time_compactly(in_acme, active_and_draft, publisher):
+    from django.utils.timezone import localtime
+
+    active, _ = active_and_draft
+    with schema_context("acme"):
+        event = AuditEvent.objects.filter(twin=active.twin).first()
+    html = text(admin_client(in_acme, publisher).get(f"{AUDIT_CHANGELIST}{event.pk}/change/"))
+    expected = localtime(event.created_at).strftime("%Y-%m-%d %H:%M")
+    assert f'<div class="readonly">{expected}</div>' in html
+    assert "a.m." not in html and "p.m." not in html

@@ -107,6 +107,9 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     page.wait_for_selector(".messagelist .success")
     assert "Published version 1.0.1" in page.inner_text(".messagelist")
     assert statuses(twin) == {"1.0.0": "archived", "1.0.1": "active"}
+    with schema_context("acme"):
+        published = PersonaSpec.objects.get(twin=twin, version="1.0.1")
+    assert page.url.endswith(f"/admin/personas/personaspec/{published.pk}/review/")  # back on the version
 
     # The twin's page shows the new active version, its history and the audit entry.
     page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
@@ -196,3 +199,22 @@ def test_full_prompt_preview_and_comparing_any_two_versions(page, base_url, twin
     page.click("button[name=index]")
     page.wait_for_selector("#structural-changes")
     assert f"/admin/personas/personaspec/{third.pk}/review/?compare=1.0.1" in page.url
+
+
+def test_demo_reviewer_sees_the_owner_as_text_and_a_403_in_the_admin_layout(page, base_url, committed_db,
+                                                                           screenshot):
+    from twins.models import Twin
+
+    with schema_context("acme"):
+        twin = Twin.objects.filter(owner__username="admin").first()
+    log_in(page, base_url, "reviewer")
+    page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
+    assert page.inner_text(".field-owner_name .readonly").startswith("admin")
+    assert page.locator("fieldset.module").first.locator("a[href*='/admin/auth/user/']").count() == 0
+    response = page.goto(f"{base_url}/admin/auth/user/{twin.owner_id}/change/")
+    assert response.status == 403
+    assert page.inner_text("#site-name") == "Persona governance"
+    assert "You do not have permission" in page.inner_text("#access-denied")
+    screenshot(page, "admin-403")
+    favicon = page.goto(f"{base_url}/favicon.ico")
+    assert favicon.status == 200 and "svg" in favicon.headers["content-type"]

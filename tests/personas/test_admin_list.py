@@ -53,3 +53,41 @@ def test_publisher_sees_every_action_and_reviewer_only_duplicate(in_acme, active
     assert 'value="rollback_selected"' not in reviewer_html
     assert 'value="duplicate_selected"' in reviewer_html
     assert 'value="delete_selected"' not in publisher_html
+
+
+# --- breadcrumbs and empty lists ----------------------------------------------------------------
+
+def breadcrumbs(html: str) -> str:
+    trail = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", trail).replace("&rsaquo;", "›").split())
+
+
+def test_breadcrumbs_name_the_app_and_the_model_differently(in_acme, active_and_draft, publisher):
+    from tests.personas.admin_support import review_url
+
+    client = admin_client(in_acme, publisher)
+    assert breadcrumbs(text(client.get(CHANGELIST))) == "Home › Persona governance › Persona specs"
+    active, _ = active_and_draft
+    assert breadcrumbs(text(client.get(review_url(active)))).startswith("Home › Persona governance › Persona specs ›")
+
+
+def test_empty_list_says_no_versions_yet_and_how_to_make_one(globex):
+    # Globex's demo twin is on its legacy persona: the tenant has no version at all.
+    from tests.factories import make_user
+    from tests.personas.admin_support import PUBLISHER_PERMS
+
+    user = make_user(globex, "globex-publisher", perms=PUBLISHER_PERMS, staff=True)
+    html = text(admin_client(globex, user).get(CHANGELIST))
+    assert 'id="no-versions"' in html and "No versions yet." in html
+    assert "Generate draft from twin data" in html and 'href="/admin/personas/personaspec/add/"' in html
+    assert 'id="result_list"' not in html
+
+
+def test_a_search_without_results_says_so(in_acme, active_and_draft, publisher):
+    html = text(admin_client(in_acme, publisher).get(CHANGELIST, {"q": "no twin is called this"}))
+    assert "No version matches this search or these filters." in html and 'id="result_list"' not in html
+
+
+def test_a_non_empty_list_shows_its_table_without_the_message(in_acme, active_and_draft, publisher):
+    html = text(admin_client(in_acme, publisher).get(CHANGELIST))
+    assert 'id="result_list"' in html and 'id="no-versions"' not in html

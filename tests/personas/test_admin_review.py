@@ -199,3 +199,20 @@ def test_any_two_versions_can_be_compared_with_structural_changes_and_a_bump(in_
     assert redirect["Location"] == f"{review_url(third)}?compare=1.0.0#structural-changes"
     refused = text(run_action(client, "compare_selected", active, follow=True))
     assert "Select exactly two versions of the same twin to compare." in refused
+
+
+def test_review_and_twin_pages_print_every_moment_in_one_compact_format(in_acme, active_and_draft, reviewer):
+    from django.utils.timezone import localtime
+
+    active, _ = active_and_draft
+    client = admin_client(in_acme, reviewer)
+    expected = localtime(active.created_at).strftime("%Y-%m-%d %H:%M")
+    long_form = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}|a\.m\.|p\.m\.|minutes ago")
+    review = text(client.get(review_url(active)))
+    assert f"<td>{expected} by " in review
+    twin_page = text(client.get(f"/admin/twins/twin/{active.twin_id}/change/"))
+    history = twin_page[twin_page.index("persona_specs-group"):twin_page.index("auditevents-group")
+                        if "auditevents-group" in twin_page else None]
+    assert expected in history
+    for html in (review, history):
+        assert not long_form.search(html), long_form.search(html).group(0)

@@ -113,3 +113,57 @@ def test_generate_draft_refuses_a_batch_over_the_limit_and_generates_nothing(in_
     with schema_context("acme"):
         assert not PersonaSpec.objects.filter(twin__in=twins).exists()
     assert all(audit_rows(twin) == [] for twin in twins)
+
+
+def test_twin_page_without_versions_says_what_to_do(in_acme, twin, reviewer):
+    html = text(admin_client(in_acme, reviewer).get(f"/admin/twins/twin/{twin.pk}/change/"))
+    message = html[html.index('id="no-versions"'):]
+    assert message.index("No versions yet") < message.index("</p>")
+    assert message.index("Generate draft from twin data") < message.index("</p>")
+
+
+def test_twin_page_with_versions_shows_the_history_table(in_acme, active_and_draft, reviewer):
+    active, _ = active_and_draft
+    html = text(admin_client(in_acme, reviewer).get(f"/admin/twins/twin/{active.twin_id}/change/"))
+    assert 'id="no-versions"' not in html
+    assert f">{active.version}</a>" in html
+
+
+def test_demo_reviewer_reads_the_owner_without_a_link_to_the_user_admin(in_acme):
+    from django.contrib.auth import get_user_model
+
+    reviewer = get_user_model().objects.get(username="reviewer")
+    twin = Twin.objects.filter(owner__username="admin").first()
+    client = admin_client(in_acme, reviewer)
+    html = text(client.get(f"/admin/twins/twin/{twin.pk}/change/"))
+    # The twin's own fields and its version history (governance's policy inline is not this app's).
+    history = html[html.index("persona_specs-group"):]
+    history = history[:history.index("</fieldset>")]
+    assert "/admin/auth/user/" not in html[:html.index("</fieldset>")] and "/admin/auth/user/" not in history
+    assert 'class="field-created_by_name">' in history and "admin" in history
+    owner = re.search(r'<div class="readonly">([^<]*)</div>', html[html.index("field-owner_name"):]).group(1)
+    assert owner.startswith("admin")
+
+    denied = client.get(f"/admin/auth/user/{twin.owner_id}/change/")
+    assert denied.status_code == 403
+    page = text(denied)
+    assert 'id="site-name"' in page and "Persona governance" in page and 'id="access-denied"' in page
+    assert "Traceback" not in page
+
+
+def test_a_user_who_may_view_users_keeps_the_owner_link(in_acme, active_and_draft):
+    user = make_user(in_acme, "may-see-users", perms=[*VIEWER_PERMS, "auth.view_user"], staff=True)
+    html = text(admin_client(in_acme, user).get(f"/admin/twins/twin/{active_and_draft[0].twin_id}/change/"))
+    assert f'href="/admin/auth/user/{active_and_draft[0].twin.owner_id}/change/"' in html
+
+
+def test_outside_the_admin_a_403_is_plain_and_under_the_api_json(in_acme):
+    from django.test import Client
+
+    from config.views import permission_denied
+
+    request = Client(HTTP_HOST="acme.localhost").get("/").wsgi_request
+    page = permission_denied(request)
+    assert page.status_code == 403 and b"Access denied" in page.content and b"site-name" not in page.content
+    api_request = Client(HTTP_HOST="acme.localhost").get("/api/twins/").wsgi_request
+    assert permission_denied(api_request)["Content-Type"] == "application/json"
