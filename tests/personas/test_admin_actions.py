@@ -179,3 +179,13 @@ def test_a_forged_selection_is_refused(in_acme, active_and_draft, publisher):
         CHANGELIST, {"action": "publish_selected", "_selected_action": ["1 OR 1=1"], "confirm": "yes"}, follow=True)
     assert "The selection is not valid" in text(response)
     assert statuses(draft.twin) == {"1.0.0": "active", "1.0.1": "draft"}
+
+
+def test_duplicate_when_no_patch_number_is_left_says_so_and_stores_nothing(in_acme, active_and_draft, reviewer):
+    active, _ = active_and_draft
+    persona_spec_create(twin=active.twin, actor=reviewer, spec=example_spec(), version="1.0.2147483647")
+    before = statuses(active.twin)
+    page = run_action(admin_client(in_acme, reviewer), "duplicate_selected", active, follow=True)
+    assert page.status_code == 200
+    assert "No patch number left after 1.0.2147483647" in text(page)
+    assert statuses(active.twin) == before
