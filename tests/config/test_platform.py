@@ -111,3 +111,15 @@ def test_database_down_is_a_json_503():
     assert "database" in json.loads(api[2])["detail"].lower()
     assert health[0] == 503 and json.loads(health[2])["database"]["reachable"] is False
     assert "Traceback" not in result.stdout
+
+
+def test_host_matching_is_case_insensitive(acme):
+    response = api_client(acme, demo_admin(acme)).get("/api/twins/", HTTP_HOST="ACME.Localhost")
+    assert response.status_code == 200
+    assert Client(HTTP_HOST="GLOBEX.localhost").get("/health").status_code == 200
+
+
+def test_unknown_host_message_clips_the_echoed_host(db):
+    response = Client(HTTP_HOST="a" * 200 + ".localhost").get("/api/twins/")
+    assert response.status_code in (400, 404)
+    assert len(response.json()["detail"]) < 120
