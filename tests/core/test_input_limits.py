@@ -131,5 +131,7 @@ def test_admin_pages_render_a_twin_whose_settings_nest_900_levels(acme, deep_twi
     client = admin_client(acme, demo_admin(acme))
     change = client.get(f"/admin/twins/twin/{deep_twin.pk}/change/")
     assert change.status_code == 200
+    assert change.content.count(b"&quot;a&quot;") >= 900  # the stored value as it is, in the settings field
     assert client.get(f"{ADD}?twin={deep_twin.pk}&from=active").status_code == 200
     assert client.get("/admin/twins/twin/").status_code == 200
+    assert api_client(acme, demo_admin(acme)).get(f"/api/twins/{deep_twin.pk}/").status_code == 200
