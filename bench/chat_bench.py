@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -88,7 +89,8 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "LLM_PROVIDER": "offline", "CHAT_THROTTLE_RATE": "", "DEBUG": "false",
-           "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"), "LOG_LEVEL": "WARNING",
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50), "LOG_LEVEL": "WARNING",
+           "ALLOW_EMBEDDED_DATABASE": "true",
            "ALLOWED_HOSTS": f"{HOST},localhost,127.0.0.1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}",

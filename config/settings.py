@@ -36,6 +36,17 @@ if not SECRET_KEY:
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     SECRET_KEY = _DEV_SECRET_KEY
+# Django's own `check --deploy` criteria (security.W009), enforced at start-up rather than warned about.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+if not DEBUG and (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak: with DEBUG off it needs at least {SECRET_KEY_MIN_LENGTH} characters and "
+        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} distinct ones. Generate one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 # `.localhost` admits every tenant subdomain of localhost (acme.localhost, globex.localhost, ...).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,.localhost,127.0.0.1,testserver")
@@ -115,6 +126,13 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
+# The embedded PostgreSQL is for development and tests; production names its database.
+# (`make bench` serves with DEBUG off on the embedded database, saying so with ALLOW_EMBEDDED_DATABASE.)
+if not DEBUG and not os.environ.get("DATABASE_URL", "").strip() and not env_bool("ALLOW_EMBEDDED_DATABASE", False):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set when DEBUG is off: the embedded database is for development only. "
+        "Set DATABASE_URL=postgresql://user:password@host:5432/name"
+    )
 DATABASES = {"default": database_config(BASE_DIR)}
 
 # --- cache: compiled prompts are shared by every worker when Redis is configured ----------------
@@ -178,11 +196,11 @@ APPEND_SLASH = False  # API paths answer with and without a trailing slash; neve
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -256,6 +274,17 @@ LOGGING = {
     },
 }
 
+# --- behind a TLS-terminating proxy ------------------------------------------------------------
+# Origins (scheme and host, e.g. https://acme.example.com) whose unsafe requests pass the CSRF check.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Only when the proxy sets X-Forwarded-Proto itself and strips it from clients: otherwise a client
+# could claim https.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.exceptions import DATABASE_UNAVAILABLE, error_body
+from core.input_limits import clip
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,14 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
                 return health(request)  # reports the outage in its own shape
             return json_error(DATABASE_UNAVAILABLE, 503)
 
+    @staticmethod
+    def hostname_from_request(request):
+        # Host names are case-insensitive (RFC 3986 3.2.2); domains are stored in lower case.
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
     def no_tenant_found(self, request, hostname):
         # Never fall back to another schema: an unknown host sees nothing at all.
-        return json_error(f"No tenant is served at host '{hostname}'.", 404)
+        return json_error(f"No tenant is served at host '{clip(hostname)}'.", 404)
 
 
 class ApiJsonErrorsMiddleware:

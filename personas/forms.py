@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from core.errors import DomainError, PermissionDenied
+from core.input_limits import json_depth_problem, json_value_problems
 from personas.diffing import canonical_pretty_json
 from personas.models import NOTES_MAX_LENGTH
 from twins.models import Twin
@@ -65,14 +66,22 @@ def parse_spec_text(text: str) -> Any:
             seen[key] = value
         return seen
 
+    too_deep = json_depth_problem(text)
+    if too_deep:
+        raise SpecJsonError(f"Not valid here: at {too_deep['path']}, {too_deep['message']}.")
     try:
-        return json.loads(text, parse_constant=refuse_constant, object_pairs_hook=unique_keys)
+        value = json.loads(text, parse_constant=refuse_constant, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise SpecJsonError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
     except SpecJsonError as exc:
         raise SpecJsonError(f"Not valid JSON: {exc}.") from None
     except RecursionError:
         raise SpecJsonError("Not valid JSON: nested too deeply.") from None
+    problems = json_value_problems(value)
+    if problems:  # the limits every JSON input keeps (core.input_limits), as in the API
+        raise SpecJsonError("Not valid here: " + "; ".join(
+            f"at {problem['path'] or '/'}, {problem['message']}" for problem in problems) + ".")
+    return value
 
 
 class PersonaSpecAddForm(forms.Form):

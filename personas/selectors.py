@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
+from core.input_limits import clip
 from core.lru import BoundedLRU
 from personas.compiler import COMPILER_VERSION, CompiledSpec, precompile
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may_see_specs_of, require
-from personas.spec import next_patch
+from personas.spec import MAX_VERSION_PART, format_semver, next_patch
 from twins.models import Twin
 
 NO_ACTIVE_SPEC = "none"
@@ -65,19 +66,31 @@ def persona_spec_list(*, twin, user) -> QuerySet[PersonaSpec]:
 
 def persona_spec_next_version(twin) -> str:
     """The version a new draft gets when none is asked for: the next patch after the twin's highest
-    version (numeric order), or 1.0.0 for its first. Callers that store it hold the twin's row lock."""
+    version (numeric order), or 1.0.0 for its first. Callers that store it hold the twin's row lock.
+
+    Conflict when the highest version's patch is already the largest storable one: only the caller
+    knows which version should come next, so it must give one."""
     latest = (
         PersonaSpec.objects.of_twin(twin).newest_first()
         .values_list("version_major", "version_minor", "version_patch").first()
     )
-    return next_patch(latest) if latest else FIRST_VERSION
+    if not latest:
+        return FIRST_VERSION
+    if latest[2] >= MAX_VERSION_PART:
+        major, minor, _ = latest
+        raise Conflict(
+            f"No patch number left after {format_semver(latest)}: give a version explicitly, "
+            f"e.g. {major}.{minor + 1}.0.",
+            errors=[{"path": "/version", "message": f"no patch number left after {format_semver(latest)}"}],
+        )
+    return next_patch(latest)
 
 
 def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
     try:
         return persona_spec_list(twin=twin, user=user).get(version=version)
     except PersonaSpec.DoesNotExist:
-        raise NotFound(f"Persona spec version {version} not found.") from None
+        raise NotFound(f"Persona spec version {clip(version)} not found.") from None
 
 
 def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:

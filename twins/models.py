@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.input_limits import SafeJSONDecoder, SafeJSONEncoder
+
 TWIN_NAME_MAX_LENGTH = 200
 
 # The persona fields twins carried before persona specs existed. The chat runtime still falls back
@@ -30,7 +32,7 @@ class Twin(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=TWIN_NAME_MAX_LENGTH)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="twins")
-    settings = models.JSONField(default=dict, blank=True, help_text="Legacy persona fields: " + ", ".join(LEGACY_SETTING_TYPES))
+    settings = models.JSONField(default=dict, blank=True, encoder=SafeJSONEncoder, decoder=SafeJSONDecoder, help_text="Legacy persona fields: " + ", ".join(LEGACY_SETTING_TYPES))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -377,9 +377,15 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
             self._refused(request, f"Could not duplicate version {source.version} of {source.twin}", verdict)
             return None
         if request.POST.get(CONFIRM_FIELD) != CONFIRM_VALUE:
+            try:
+                next_version = persona_spec_next_version(source.twin)
+            except Conflict as refusal:  # no patch number left: nothing to confirm
+                self.message_user(request, _refusal_text(f"Could not duplicate version {source.version}", refusal),
+                                  messages.ERROR)
+                return None
             return self._confirmation_page(request, DUPLICATE.name, source, context={
                 "duplicate": True,
-                "next_version": persona_spec_next_version(source.twin),
+                "next_version": next_version,
                 "active": _active(source.twin),
             })
         try:

@@ -144,3 +144,86 @@ def test_a_django_log_record_is_printed_once():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert (result.stdout + result.stderr).count("marker-403") == 1, result.stderr
+
+
+def test_host_matching_is_case_insensitive(acme):
+    response = api_client(acme, demo_admin(acme)).get("/api/twins/", HTTP_HOST="ACME.Localhost")
+    assert response.status_code == 200
+    assert Client(HTTP_HOST="GLOBEX.localhost").get("/health").status_code == 200
+
+
+def test_unknown_host_message_clips_the_echoed_host(db):
+    response = Client(HTTP_HOST="a" * 200 + ".localhost").get("/api/twins/")
+    assert response.status_code in (400, 404)
+    assert len(response.json()["detail"]) < 120
+
+
+# Production settings need a DATABASE_URL; loading them never connects, so an unreachable one does.
+PRODUCTION_DATABASE_URL = "postgresql://postgres@127.0.0.1:1/nothing"
+
+
+def start_with(**env) -> subprocess.CompletedProcess:
+    """A fresh interpreter that loads the settings with `env` on top of this one's (and a DATABASE_URL,
+    whatever this one has, unless `env` says otherwise)."""
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": PRODUCTION_DATABASE_URL,
+                **env}
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); print('started')"], cwd=REPO,
+                          env=full_env, capture_output=True, text=True, timeout=60)
+
+
+STRONG_KEY = "k3y-" + "abcdefghij" * 5
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 60, "abcd" * 20])
+def test_a_weak_secret_key_is_refused_with_debug_off(key):
+    result = start_with(DEBUG="false", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY is too weak" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+
+
+def test_a_strong_secret_key_starts_with_debug_off():
+    result = start_with(DEBUG="false", SECRET_KEY=STRONG_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "started"
+
+
+def test_debug_off_without_database_url_is_refused():
+    result = start_with(DEBUG="false", SECRET_KEY=STRONG_KEY, DATABASE_URL="")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set when DEBUG is off" in result.stderr
+
+
+SETTINGS_SCRIPT = textwrap.dedent("""
+    import json
+    from django.conf import settings
+    print(json.dumps({name: getattr(settings, name, None) for name in (
+        "CSRF_TRUSTED_ORIGINS", "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_CONTENT_TYPE_NOSNIFF", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")}))
+""")
+
+
+def settings_with(**env) -> dict:
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": PRODUCTION_DATABASE_URL,
+                **env}
+    result = subprocess.run([sys.executable, "-c", SETTINGS_SCRIPT], cwd=REPO, env=full_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_behind_a_tls_proxy_in_production():
+    values = settings_with(DEBUG="false", SECRET_KEY=STRONG_KEY, TRUST_X_FORWARDED_PROTO="true",
+                           CSRF_TRUSTED_ORIGINS="https://acme.example.com, https://globex.example.com")
+    assert values == {
+        "CSRF_TRUSTED_ORIGINS": ["https://acme.example.com", "https://globex.example.com"],
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True, "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
+    }
+    assert settings_with(DEBUG="false", SECRET_KEY=STRONG_KEY, SECURE_HSTS_SECONDS="0")["SECURE_HSTS_SECONDS"] == 0
+
+
+def test_forwarded_proto_is_not_trusted_unless_asked():
+    values = settings_with(TRUST_X_FORWARDED_PROTO="", CSRF_TRUSTED_ORIGINS="")
+    assert values["SECURE_PROXY_SSL_HEADER"] is None and values["CSRF_TRUSTED_ORIGINS"] == []

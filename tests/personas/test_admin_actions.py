@@ -227,3 +227,13 @@ def test_actions_started_on_the_list_land_on_the_list(in_acme, active_and_draft,
     assert 'name="next"' not in text(page)
     done = confirm_action(client, action, target, page)
     assert landed_on(done) == CHANGELIST
+
+
+def test_duplicate_when_no_patch_number_is_left_says_so_and_stores_nothing(in_acme, active_and_draft, reviewer):
+    active, _ = active_and_draft
+    persona_spec_create(twin=active.twin, actor=reviewer, spec=example_spec(), version="1.0.2147483647")
+    before = statuses(active.twin)
+    page = run_action(admin_client(in_acme, reviewer), "duplicate_selected", active, follow=True)
+    assert page.status_code == 200
+    assert "No patch number left after 1.0.2147483647" in text(page)
+    assert statuses(active.twin) == before

@@ -69,6 +69,10 @@ def test_canonical_pretty_json_sorts_keys_at_every_level():
     ('{"a": NaN}', "NaN is not valid JSON"),
     ('{"a": -Infinity}', "-Infinity is not valid JSON"),
     ("[" * 100_000, "nested too deeply"),
+    ('{"a": ' * 65 + "1" + "}" * 65, "at /a/a/a"),
+    ('{"notes": "a\\u0000b"}', "at /notes, a string must not contain the NUL character"),
+    ('{"k\\u0000": 1}', "a key must not contain the NUL character"),
+    ('{"n": 1' + "0" * 20 + "}", "at /n, a number must be between"),
 ])
 def test_editor_text_must_be_strict_json(text, message):
     from personas.forms import SpecJsonError, parse_spec_text

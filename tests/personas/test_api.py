@@ -245,3 +245,23 @@ def test_audit_events_of_a_twin(acme, globex, client, twin):
     assert viewer.get(f"/api/twins/{twin.pk}/audit-events").status_code == 403
     assert api_client(acme, make_user(acme)).get(f"/api/twins/{twin.pk}/audit-events").status_code == 404
     assert api_client(globex, demo_admin(globex)).get(f"/api/twins/{twin.pk}/audit-events").status_code == 404
+
+
+def test_version_counter_at_its_limit_is_a_409_and_nothing_is_stored(client, twin):
+    assert post_spec(client, twin, version="1.0.2147483647").status_code == 201
+    with schema_context("acme"):
+        before = PersonaSpec.objects.filter(twin=twin).count()
+    for response in (post_spec(client, twin), client.post(base(twin) + "/generate", {}, format="json")):
+        assert response.status_code == 409, response.content
+        assert response.json()["detail"] == (
+            "No patch number left after 1.0.2147483647: give a version explicitly, e.g. 1.1.0.")
+    with schema_context("acme"):
+        assert PersonaSpec.objects.filter(twin=twin).count() == before
+    assert post_spec(client, twin, version="1.1.0").status_code == 201
+
+
+def test_not_found_message_clips_an_echoed_version(client, twin):
+    response = client.get(f"{base(twin)}/1.0.{'9' * 5000}")
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert len(detail) < 100 and "…" in detail
