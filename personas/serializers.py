@@ -13,8 +13,9 @@ class PersonaSpecSerializer(serializers.ModelSerializer):
     created_at, published_at, published_by}` (users by username)."""
 
     twin_id = serializers.UUIDField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                                help_text="Null until the version is published.")
 
     class Meta:
         model = PersonaSpec

@@ -21,3 +21,13 @@ def test_one_interaction_context_choice_set():
 
     assert list(Conversation.Context.choices) == INTERACTION_CONTEXT_CHOICES
     assert [value for value, _ in INTERACTION_CONTEXT_CHOICES] == list(INTERACTION_CONTEXTS)
+
+
+def test_fields_a_draft_leaves_empty_are_nullable_in_the_schema(tmp_path, db):
+    import yaml
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    row = yaml.safe_load(target.read_text())["components"]["schemas"]["PersonaSpec"]["properties"]
+    assert row["published_by"].get("nullable") is True and row["published_at"].get("nullable") is True
+    assert row["created_by"].get("nullable") is True  # the author's account may have been deleted
