@@ -21,7 +21,7 @@ def run(spec_twin_id: str) -> dict:
     from evaluations.models import EvalCase, EvalRun
     from evaluations.runner import execute_run
     from personas.models import PersonaSpec
-    from tests.evaluations.fake_model import fake_model
+    from tests.fake_model import fake_model
 
     concurrency = settings.EVAL_CONCURRENCY
     with schema_context("bench"):

@@ -6,13 +6,12 @@ of its checks pass.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-WORD_RE = re.compile(r"[\w'’-]+", re.UNICODE)
-BULLET_RE = re.compile(r"^\s*[-*•]\s+\S", re.MULTILINE)
-NUMBERED_RE = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
+# A case's structure, question and word count mean exactly what the persona compliance rules mean.
+from personas.compliance import MIN_LIST_ITEMS, asks_a_question, list_items
+
 # Spec examples need at least this compliance when the policy sets no minimum (docs/evaluation.md).
 DEFAULT_MIN_COMPLIANCE = 0.7
 
@@ -28,21 +27,17 @@ class Check:
 
 
 def word_count(text: str) -> int:
-    return len(WORD_RE.findall(text))
+    return len(text.split())
 
 
 def structure_of(text: str) -> str:
-    """"numbered" with two or more numbered lines, "bullets" with two or more bulleted lines, else
-    "paragraph"."""
-    if len(NUMBERED_RE.findall(text)) >= 2:
+    """"numbered" or "bullets" with at least MIN_LIST_ITEMS such lines (numbered first), else "paragraph"."""
+    bullets, numbered = list_items(text)
+    if numbered >= MIN_LIST_ITEMS:
         return "numbered"
-    if len(BULLET_RE.findall(text)) >= 2:
+    if bullets >= MIN_LIST_ITEMS:
         return "bullets"
     return "paragraph"
-
-
-def asks_a_question(text: str) -> bool:
-    return "?" in text
 
 
 def case_checks(*, expect: dict, expected_intent: str | None, intent_label: str | None, reply: str,

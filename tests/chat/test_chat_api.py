@@ -14,8 +14,8 @@ from django_tenants.utils import schema_context
 from chat.models import Conversation, Message, PromptSnapshot
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
-from tests.chat.fake_openai import fake_openai_server
 from tests.factories import api_client, data_queries, demo_admin, make_user
+from tests.fake_model import fake_model
 from tests.personas.builders import example_spec, new_twin
 
 TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "interaction_context",
@@ -236,7 +236,7 @@ def test_queries_per_chat_request(client, twin, published):
 # --- the openai provider against a real OpenAI-compatible server --------------------------------
 
 def test_openai_provider_receives_the_compiled_system_prompt(client, twin, published):
-    with fake_openai_server(reply="Pilots should be paid.") as (base_url, received):
+    with fake_model(lambda message: "Pilots should be paid.") as (base_url, log):
         with override_settings(LLM_PROVIDER="openai", LLM_BASE_URL=base_url, LLM_API_KEY="sk-test",
                                LLM_MODEL="test-model"):
             response = chat(client, twin)
@@ -244,7 +244,7 @@ def test_openai_provider_receives_the_compiled_system_prompt(client, twin, publi
     body = response.json()
     assert body["reply"] == "Pilots should be paid."
     assert (body["trace"]["provider"], body["trace"]["model"]) == ("openai", "test-model")
-    request = received[0]
+    request = log.requests[0]
     assert request["authorization"] == "Bearer sk-test"
     messages = request["body"]["messages"]
     assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": QUESTION}
@@ -268,7 +268,7 @@ def test_openai_endpoint_down_is_a_502_and_nothing_is_stored(client, twin):
 
 
 def test_openai_endpoint_too_slow_is_a_502(client, twin):
-    with fake_openai_server(delay_s=3) as (base_url, _):
+    with fake_model(lambda message: "Too late.", delay_s=3) as (base_url, _):
         with override_settings(LLM_PROVIDER="openai", LLM_BASE_URL=base_url, LLM_TIMEOUT_SECONDS=0.5):
             response = chat(client, twin)
     assert response.status_code == 502

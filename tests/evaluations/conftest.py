@@ -36,7 +36,7 @@ def model_provider(settings):
     the configured provider for the block."""
     from contextlib import contextmanager
 
-    from tests.evaluations.fake_model import fake_model
+    from tests.fake_model import fake_model
 
     @contextmanager
     def use(answer, *, delay_s: float = 0.0):

@@ -1,6 +1,6 @@
-"""An OpenAI-compatible chat-completions server on 127.0.0.1 for evaluation runs: it answers each user
-message by a rule, fails where told to, waits where told to, and counts how many requests it had in
-flight at once (to prove the runner's bounded concurrency)."""
+"""A real OpenAI-compatible chat-completions server on 127.0.0.1, for chat and evaluation tests and the
+bench: it answers each user message by a rule, fails where told to, waits where told to, records what
+it received, and counts how many requests it had in flight at once (the runner's bounded concurrency)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def fake_model(answer: Callable[[str], str | None], *, delay_s: float = 0.0):
             user = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
             system = [m["content"] for m in body["messages"] if m["role"] == "system"][0]
             with log.lock:
-                log.requests.append({"user": user, "system": system, "model": body["model"]})
+                log.requests.append({"user": user, "system": system, "model": body["model"], "body": body,
+                                     "path": self.path, "authorization": self.headers.get("Authorization")})
                 log.in_flight += 1
                 log.max_in_flight = max(log.max_in_flight, log.in_flight)
             try:
