@@ -1,14 +1,16 @@
 """The tenant registry: one row per customer organisation, in the public schema."""
 
-from django.db import models
+from django.db import connection, models
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.postgresql_backend.base import _check_schema_name
+from django_tenants.utils import schema_exists
 
 
 class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     created_on = models.DateTimeField(auto_now_add=True)
 
-    # Creating a tenant creates its schema and runs the tenant migrations in it.
+    # Creating a tenant creates its schema: a copy of the migrated template schema (config.provisioning).
     auto_create_schema = True
     auto_drop_schema = False
 
@@ -17,6 +19,20 @@ class Tenant(TenantMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.schema_name})"
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """django-tenants' hook, called by save(), create_tenant and the registry admin alike: the
+        schema is cloned from the template rather than migrated (config.provisioning says why)."""
+        from config.provisioning import tenant_schema_create
+
+        _check_schema_name(self.schema_name)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        if not sync_schema:
+            return super().create_schema(check_if_exists=check_if_exists, sync_schema=False, verbosity=verbosity)
+        tenant_schema_create(self.schema_name, verbosity=verbosity)
+        connection.set_schema_to_public()
+        return True
 
 
 class Domain(DomainMixin):
