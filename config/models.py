@@ -1,5 +1,6 @@
 """The tenant registry: one row per customer organisation, in the public schema."""
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
@@ -23,9 +24,11 @@ class Tenant(TenantMixin):
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """django-tenants' hook, called by save(), create_tenant and the registry admin alike: the
         schema is cloned from the template rather than migrated (config.provisioning says why)."""
-        from config.provisioning import tenant_schema_create
+        from config.provisioning import template_schema_name, tenant_schema_create
 
         _check_schema_name(self.schema_name)
+        if self.schema_name == template_schema_name():  # before the exists check: the template exists
+            raise ValidationError(f"'{self.schema_name}' is the tenant template's schema name; choose another.")
         if check_if_exists and schema_exists(self.schema_name):
             return False
         if not sync_schema:

@@ -20,13 +20,6 @@ from __future__ import annotations
 
 from psycopg import sql
 
-# Applied when columns are copied: everything about a column except indexes (recreated below by
-# name) and constraints other than CHECK and NOT NULL (added below by name).
-LIKE_OPTIONS = (
-    "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY INCLUDING GENERATED "
-    "INCLUDING STORAGE INCLUDING COMMENTS"
-)
-
 UNSUPPORTED_CHECKS = {
     "views, materialized views, foreign or partitioned tables": (
         "SELECT relname FROM pg_class WHERE relnamespace = %(ns)s AND relkind IN ('v', 'm', 'f', 'p')"
@@ -53,6 +46,14 @@ UNSUPPORTED_CHECKS = {
 }
 
 
+IDENTITY_SEQUENCES = """
+    SELECT t.relname, a.attname, s.relname, format_type(q.seqtypid, NULL)
+    FROM pg_class s JOIN pg_sequence q ON q.seqrelid = s.oid
+    JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+    JOIN pg_class t ON t.oid = d.refobjid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+    WHERE s.relnamespace = %(ns)s"""
+
+
 class SchemaCloneUnsupported(Exception):
     """The source schema holds an object kind this clone does not copy."""
 
@@ -60,31 +61,85 @@ class SchemaCloneUnsupported(Exception):
 def clone_schema(cursor, source: str, target: str) -> None:
     """Create schema `target` as a copy of `source`, rows included. Run inside a transaction: a failure
     leaves nothing behind. Leaves the cursor's search_path at `target` (the caller resets it)."""
-    statements = clone_statements(cursor, source, target)
-    # One round trip: a tenant's whole DDL is a few hundred statements.
-    cursor.execute(";\n".join(statements))
-
-
-def clone_statements(cursor, source: str, target: str) -> list[str]:
-    """The SQL that makes `target` a copy of `source`, read from the catalogs. Leaves the cursor's
-    search_path at `source`."""
     namespace = _namespace_oid(cursor, source)
     _refuse_unsupported(cursor, namespace)
-    src, dst = sql.Identifier(source), sql.Identifier(target)
+    _set_search_path(cursor, source)
+    tables = [name for _, name in _fetch(
+        cursor, "SELECT oid, relname FROM pg_class WHERE relnamespace = %(ns)s AND relkind = 'r' ORDER BY relname",
+        namespace)]
+    source_indexes = _indexes(cursor, namespace)
+    # Each round trip carries many statements: a tenant's DDL is a few hundred of them.
+    cursor.execute(";\n".join(_table_statements(cursor, source, target, tables)))
+    _set_search_path(cursor, target)
+    target_namespace = _namespace_oid(cursor, target)
+    target_indexes = _indexes(cursor, target_namespace)
+    statements = _index_renames(source_indexes, target_indexes)
+    statements += _rest_statements(cursor, namespace, target_namespace, source, target)
+    cursor.execute(";\n".join(statement.as_string(cursor.connection) for statement in statements))
 
-    cursor.execute("SELECT set_config('search_path', %s, true)", [_quoted(cursor, source)])
-    tables = _fetch(cursor, "SELECT oid, relname FROM pg_class WHERE relnamespace = %(ns)s AND relkind = 'r' "
-                            "ORDER BY relname", namespace)
-    constraints = _fetch(cursor, """
-        SELECT c.relname, k.conname, pg_get_constraintdef(k.oid, true), k.contype
+
+def _table_statements(cursor, source: str, target: str, tables: list[str]) -> list[str]:
+    """The schema and its tables. LIKE copies columns, defaults, identity, CHECK and NOT NULL
+    constraints, indexes and the constraints they back from the stored expression trees, so partial
+    index predicates come out exactly as the migration made them (a printed-and-reparsed
+    predicate does not); only their names are new, and _index_renames() puts the old ones back."""
+    src, dst = sql.Identifier(source), sql.Identifier(target)
+    statements = [sql.SQL("CREATE SCHEMA {}").format(dst)]
+    statements += [
+        sql.SQL("CREATE TABLE {}.{} (LIKE {}.{} INCLUDING ALL)").format(dst, sql.Identifier(name), src, sql.Identifier(name))
+        for name in tables
+    ]
+    return [statement.as_string(cursor.connection) for statement in statements]
+
+
+def _indexes(cursor, namespace: int) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+    """(table, definition without the index name) → [(index name, backs a constraint)], printed with
+    search_path at the schema so that two schemas' copies of one index print alike."""
+    rows = _fetch(cursor, """
+        SELECT t.relname, c.relname,
+               replace(pg_get_indexdef(i.indexrelid, 0, true), 'INDEX ' || quote_ident(c.relname) || ' ON ', 'INDEX ON '),
+               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                       AND k.contype IN ('p', 'u', 'x'))
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+        WHERE c.relnamespace = %(ns)s ORDER BY t.relname, c.relname""", namespace)
+    indexes: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    for table, name, unnamed_definition, backs_constraint in rows:
+        indexes.setdefault((table, unnamed_definition), []).append((name, backs_constraint))
+    return indexes
+
+
+def _index_renames(source: dict, target: dict) -> list[sql.Composable]:
+    """Give every copied index (and the constraint it backs) its name in the source. Through temporary
+    names: a copy's generated name may be another source index's name."""
+    if source.keys() != target.keys() or any(len(source[key]) != len(target[key]) for key in source):
+        raise SchemaCloneUnsupported("the copied indexes do not match the template's")
+    pairs = [
+        (table, new, old, backs_constraint)
+        for (table, _), olds in source.items()
+        for (old, backs_constraint), (new, _) in zip(olds, target[(table, _)])
+        if new != old
+    ]
+
+    def rename(table, current, wanted, backs_constraint):
+        if backs_constraint:
+            return sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                sql.Identifier(table), sql.Identifier(current), sql.Identifier(wanted))
+        return sql.SQL("ALTER INDEX {} RENAME TO {}").format(sql.Identifier(current), sql.Identifier(wanted))
+
+    temporary = [f"_clone_{number}" for number in range(len(pairs))]
+    return [rename(table, new, temp, backs) for (table, new, _, backs), temp in zip(pairs, temporary)] + [
+        rename(table, temp, old, backs) for (table, _, old, backs), temp in zip(pairs, temporary)
+    ]
+
+
+def _rest_statements(cursor, namespace: int, target_namespace: int, source: str, target: str) -> list[sql.Composable]:
+    """Rows, sequence positions, foreign keys, functions and triggers, to run with search_path at target."""
+    src, dst = sql.Identifier(source), sql.Identifier(target)
+    _set_search_path(cursor, source)
+    foreign_keys = _fetch(cursor, """
+        SELECT c.relname, k.conname, pg_get_constraintdef(k.oid, true)
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-        WHERE c.relnamespace = %(ns)s AND k.contype IN ('p', 'u', 'x', 'f')
-        ORDER BY k.contype = 'f', c.relname, k.conname""", namespace)
-    indexes = _fetch(cursor, """
-        SELECT pg_get_indexdef(i.indexrelid, 0, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE c.relnamespace = %(ns)s
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
-        ORDER BY c.relname""", namespace)
+        WHERE c.relnamespace = %(ns)s AND k.contype = 'f' ORDER BY c.relname, k.conname""", namespace)
     functions = _fetch(cursor, "SELECT pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = %(ns)s "
                                "ORDER BY proname", namespace)
     triggers = _fetch(cursor, """
@@ -95,55 +150,47 @@ def clone_statements(cursor, source: str, target: str) -> list[str]:
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
           AND a.attgenerated = ''
-        GROUP BY c.relname""", namespace)
-    identity_sequences = _fetch(cursor, """
-        SELECT t.relname, a.attname, s.relname
-        FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
-        JOIN pg_class t ON t.oid = d.refobjid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-        WHERE s.relnamespace = %(ns)s AND s.relkind = 'S'""", namespace)
+        GROUP BY c.relname ORDER BY c.relname""", namespace)
+    identity_sequences = {(table, column): (sequence, data_type) for table, column, sequence, data_type in _fetch(
+        cursor, IDENTITY_SEQUENCES, namespace)}
     table_comments = _fetch(cursor, """
         SELECT relname, obj_description(oid, 'pg_class') FROM pg_class
         WHERE relnamespace = %(ns)s AND relkind = 'r' AND obj_description(oid, 'pg_class') IS NOT NULL""", namespace)
+    _set_search_path(cursor, target)
+    quoted_source, quoted_target = _quote_ident(cursor, source), _quote_ident(cursor, target)
+    copied_sequences = {(table, column): sequence for table, column, sequence, _ in _fetch(
+        cursor, IDENTITY_SEQUENCES, target_namespace)}
 
-    statements: list[sql.Composable] = [sql.SQL("CREATE SCHEMA {}").format(dst)]
-    statements += [
-        sql.SQL("CREATE TABLE {}.{} (LIKE {}.{} " + LIKE_OPTIONS + ")").format(
-            dst, sql.Identifier(name), src, sql.Identifier(name))
-        for _, name in tables
-    ]
-    statements += [
-        sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(dst, sql.Identifier(name), sql.Literal(comment))
+    statements: list[sql.Composable] = [
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(name), sql.Literal(comment))
         for name, comment in table_comments
     ]
-    # Rows first (the template's content types, permissions, groups and migration records), then the
-    # constraints and indexes that check them: faster, and no foreign key ordering to get right.
+    # The template's rows: content types, permissions, groups from data migrations, migration records.
+    # Before the foreign keys that check them: no ordering between tables to get right.
     statements += [
         sql.SQL("INSERT INTO {}.{} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}.{}").format(
             dst, sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, names)),
             sql.SQL(", ").join(map(sql.Identifier, names)), src, sql.Identifier(name))
         for name, names in columns
     ]
-    statements += [
-        # By the owning column: a renamed table keeps its old sequence name in the source only.
-        sql.SQL("SELECT setval(pg_get_serial_sequence({}, {}), last_value, is_called) FROM {}.{}").format(
-            sql.Literal(f"{_quoted(cursor, target)}.{_quoted(cursor, table)}"), sql.Literal(column),
-            src, sql.Identifier(sequence))
-        for table, column, sequence in identity_sequences
-    ]
-    statements.append(sql.SQL("SELECT set_config('search_path', {}, true)").format(sql.Literal(_quoted(cursor, target))))
+    for owner, (sequence, data_type) in identity_sequences.items():
+        # Matched by the owning column: a renamed table keeps its old sequence name in the source only.
+        # LIKE makes every identity sequence a bigint one (PostgreSQL 15): put its type back.
+        copy = sql.Identifier(copied_sequences[owner])
+        statements.append(sql.SQL("ALTER SEQUENCE {} AS {}").format(copy, sql.SQL(data_type)))
+        statements.append(sql.SQL("SELECT setval(quote_ident({}), last_value, is_called) FROM {}.{}").format(
+            sql.Literal(copied_sequences[owner]), src, sql.Identifier(sequence)))
     statements += [
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(sql.Identifier(table), sql.Identifier(name), sql.SQL(definition))
-        for table, name, definition, _ in constraints
+        for table, name, definition in foreign_keys
     ]
-    statements += [sql.SQL(definition) for (definition,) in indexes]
     # pg_get_functiondef() always names the function's schema; everything else printed unqualified.
-    source_prefix = f"FUNCTION {_quoted(cursor, source)}."
+    source_prefix = f"FUNCTION {quoted_source}."
     statements += [
-        sql.SQL(definition.replace(source_prefix, f"FUNCTION {_quoted(cursor, target)}.", 1))
-        for (definition,) in functions
+        sql.SQL(definition.replace(source_prefix, f"FUNCTION {quoted_target}.", 1)) for (definition,) in functions
     ]
     statements += [sql.SQL(definition) for (definition,) in triggers]
-    return [statement.as_string(cursor.connection) for statement in statements]
+    return statements
 
 
 def _namespace_oid(cursor, schema: str) -> int:
@@ -167,6 +214,10 @@ def _fetch(cursor, query: str, namespace: int) -> list[tuple]:
     return cursor.fetchall()
 
 
-def _quoted(cursor, name: str) -> str:
+def _set_search_path(cursor, schema: str) -> None:
+    cursor.execute("SELECT set_config('search_path', quote_ident(%s), true)", [schema])
+
+
+def _quote_ident(cursor, name: str) -> str:
     cursor.execute("SELECT quote_ident(%s)", [name])
     return cursor.fetchone()[0]
