@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-dev migrate seed run test bench check stop-db clean-data
+.PHONY: install install-dev migrate seed run test bench bench-tenants run-prod check stop-db clean-data
 
 # The service's packages only (`make run`, production).
 $(STAMP): requirements.txt
@@ -52,6 +52,30 @@ check: install-dev
 
 bench: migrate
 	$(PY) -m bench
+
+# BENCH_TENANTS tenants (default 1,000; about 20 minutes on 2 busy cores): provisioning, migrate_schemas,
+# request p50 at the first and last tenant, worker memory. Merged into bench/results.json under "tenants".
+BENCH_TENANTS ?= 1000
+bench-tenants: migrate
+	BENCH_TENANTS=$(BENCH_TENANTS) $(PY) -m bench.tenants_bench
+
+# The production layout on one machine (docs/scaling.md): gunicorn gthread workers, a task worker, Redis.
+# Needs REDIS_URL (answering), SECRET_KEY and DATABASE_URL (or ALLOW_EMBEDDED_DATABASE=true to try it).
+GUNICORN_WORKERS ?= 2
+GUNICORN_THREADS ?= 4
+GUNICORN_ARGS ?= $(if $(wildcard config/gunicorn.conf.py),-c config/gunicorn.conf.py,--worker-class gthread \
+	--workers $(GUNICORN_WORKERS) --threads $(GUNICORN_THREADS))
+run-prod: install
+	@test -n "$$REDIS_URL" || { echo "run-prod needs REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0"; exit 2; }
+	@$(PY) -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null \
+		|| { echo "Redis does not answer at $$REDIS_URL"; exit 2; }
+	DEBUG=false $(PY) manage.py migrate_schemas --noinput -v 0
+	DEBUG=false $(PY) manage.py refresh_tenant_template
+	DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Production layout on http://127.0.0.1:$(PORT)/: gunicorn ($(GUNICORN_ARGS)), a task worker, Redis at $$REDIS_URL. Ctrl-C stops all."
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=false $(PY) manage.py procrastinate worker --queues evaluations --name prod-worker & worker=$$!; \
+	DEBUG=false $(PY) -m gunicorn config.wsgi --bind 0.0.0.0:$(PORT) $(GUNICORN_ARGS)
 
 # The embedded server stops by itself when the last process using it exits normally; after a
 # kill -9 (or a background job killed with SIGTERM) it keeps running until this.

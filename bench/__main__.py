@@ -9,7 +9,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chat_bench, compiler_bench, compliance_bench, eval_bench
+from bench import chat_bench, compiler_bench, compliance_bench, eval_bench, tenants_bench, throughput_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -26,6 +26,8 @@ def main() -> None:
     chat = chat_bench.chat_latency(token, spec_twin, legacy_twin, rounds)
     queries = chat_bench.query_counts(token, owner_id)
     evaluation = eval_bench.run(spec_twin)
+    throughput = throughput_bench.run(token, throughput_bench.typical_twin(owner_id))
+    compiled_sizes = tenants_bench.compiled_cache_sizes()
 
     print("\nChat request over HTTP (gunicorn, 1 worker, offline provider, messages stored)")
     print(f"  {'path':<16}{'median ms':>12}{'p95 ms':>10}")
@@ -42,6 +44,9 @@ def main() -> None:
         print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}")
     print(f"  equal for 10 and 1,000 versions: {queries['equal_for_10_and_1000_versions']}")
     eval_bench.print_table(evaluation)
+    throughput_bench.print_table(throughput)
+    print("\nCached compiled spec per active twin, pickled (Redis memory per twin): "
+          + ", ".join(f"{name} {size / 1024:.1f} KiB" for name, size in compiled_sizes.items()))
 
     results = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -50,8 +55,14 @@ def main() -> None:
         "compliance": compliance,
         "chat_http": chat,
         "evaluation_run": evaluation,
+        "throughput": throughput,
+        "compiled_spec_pickled_bytes": compiled_sizes,
         **queries,
     }
+    if RESULTS.exists():  # `make bench-tenants` keeps its own section: it runs separately (much longer)
+        earlier = json.loads(RESULTS.read_text())
+        if "tenants" in earlier:
+            results["tenants"] = earlier["tenants"]
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 

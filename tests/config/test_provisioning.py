@@ -212,6 +212,18 @@ def test_the_template_is_rebuilt_when_a_migration_is_missing_from_it(committed_d
     assert tenant_template_refresh() is False
 
 
+def test_refresh_tenant_template_command_says_whether_it_rebuilt(committed_db):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("refresh_tenant_template", stdout=out)
+    assert "already up to date" in out.getvalue()
+    call_command("refresh_tenant_template", "--force", stdout=out)
+    assert "rebuilt from the migrations" in out.getvalue()
+    with connection.cursor() as cursor:
+        assert template_missing_migrations(cursor) == set()
+
+
 def test_no_tenant_may_take_the_templates_schema_name(db):
     with pytest.raises(ValidationError):
         Tenant(schema_name=template_schema_name(), name="Impostor").save(verbosity=0)
