@@ -91,6 +91,10 @@ TENANT_DOMAIN_MODEL = "config.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# New tenant schemas are copies of a migrated template schema ("clone", config.provisioning), or
+# migrated one by one ("migrate", django-tenants' own way). The template is never a tenant.
+TENANT_PROVISIONING = os.environ.get("TENANT_PROVISIONING", "clone")
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
 # Hosts that reach the public schema (tenant registry admin, /health); seed_demo registers them.
 PUBLIC_DOMAINS = env_list("PUBLIC_DOMAINS", "localhost,127.0.0.1")
 
