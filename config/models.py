@@ -6,6 +6,8 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import schema_exists
 
+from config.provisioning import template_schema_name, tenant_schema_create
+
 
 class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
@@ -21,11 +23,14 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return f"{self.name} ({self.schema_name})"
 
+    def clean(self):
+        super().clean()
+        if self.schema_name == template_schema_name():  # the registry admin's form says so, not a 500
+            raise ValidationError({"schema_name": "This is the tenant template's schema name; choose another."})
+
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """django-tenants' hook, called by save(), create_tenant and the registry admin alike: the
         schema is cloned from the template rather than migrated (config.provisioning says why)."""
-        from config.provisioning import template_schema_name, tenant_schema_create
-
         _check_schema_name(self.schema_name)
         if self.schema_name == template_schema_name():  # before the exists check: the template exists
             raise ValidationError(f"'{self.schema_name}' is the tenant template's schema name; choose another.")

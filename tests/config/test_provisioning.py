@@ -225,6 +225,8 @@ def test_refresh_tenant_template_command_says_whether_it_rebuilt(committed_db):
 
 
 def test_no_tenant_may_take_the_templates_schema_name(db):
+    with pytest.raises(ValidationError, match="template"):
+        Tenant(schema_name=template_schema_name(), name="Impostor").full_clean()
     with pytest.raises(ValidationError):
         Tenant(schema_name=template_schema_name(), name="Impostor").save(verbosity=0)
     assert not Tenant.objects.filter(schema_name=template_schema_name()).exists()
