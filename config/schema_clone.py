@@ -3,16 +3,19 @@
 Why not django-tenants' `clone_schema()` (pg-clone-schema): on this project it took 1.5–2.4 s per
 tenant, longer than running the migrations, and it renames named unique constraints
 (`uniq_twin_version` came back as `..._key`), which breaks a later migration that drops or alters
-them. This clone is read from the catalogs with `pg_get_*def()` and keeps every name: constraints,
-indexes, identity sequences, functions and triggers come out as the migrations made them.
+them. This clone keeps every name: constraints, indexes, identity sequences, functions and triggers
+come out as the migrations made them.
 
-Definitions are read with `search_path` set to the source schema alone, so PostgreSQL prints the
-source's objects unqualified, and replayed with `search_path` set to the target alone, so they land
-there. Only the catalogs (`pg_catalog`, filtered by namespace oid) are read: `information_schema`
+Tables come from `CREATE TABLE … (LIKE … INCLUDING ALL)`, which copies columns, defaults, identity,
+CHECK constraints and indexes from their stored expression trees (a printed-and-reparsed partial
+index predicate would differ); their generated names are then renamed to the source's. Foreign keys,
+functions and triggers are read with `pg_get_*def()` under `search_path` set to the source alone, so
+PostgreSQL prints the source's objects unqualified, and replayed with `search_path` set to the target
+alone, so they land there. Only the catalogs (`pg_catalog`, filtered by namespace oid) are read: `information_schema`
 slows down as the number of schemas grows, and provisioning must not.
 
 Object kinds this project's migrations do not create (views, enum or domain types, free-standing
-sequences, row-level security policies, rules, aggregates) are refused with SchemaCloneUnsupported
+sequences, row-level security policies, rules, aggregates, extended statistics) are refused with SchemaCloneUnsupported
 rather than copied half-way: the caller falls back to running the migrations.
 """
 
@@ -40,6 +43,7 @@ UNSUPPORTED_CHECKS = {
         "SELECT r.rulename FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
         "WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'"
     ),
+    "extended statistics": "SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = %(ns)s",
     "aggregates or window functions": (
         "SELECT proname FROM pg_proc WHERE pronamespace = %(ns)s AND prokind IN ('a', 'w')"
     ),
@@ -113,12 +117,11 @@ def _index_renames(source: dict, target: dict) -> list[sql.Composable]:
     names: a copy's generated name may be another source index's name."""
     if source.keys() != target.keys() or any(len(source[key]) != len(target[key]) for key in source):
         raise SchemaCloneUnsupported("the copied indexes do not match the template's")
-    pairs = [
-        (table, new, old, backs_constraint)
-        for (table, _), olds in source.items()
-        for (old, backs_constraint), (new, _) in zip(olds, target[(table, _)])
-        if new != old
-    ]
+    pairs = []  # (table, copy's name, source's name, backs a constraint)
+    for (table, definition), originals in source.items():
+        for (old, backs_constraint), (new, _) in zip(originals, target[(table, definition)]):
+            if new != old:
+                pairs.append((table, new, old, backs_constraint))
 
     def rename(table, current, wanted, backs_constraint):
         if backs_constraint:
