@@ -241,3 +241,21 @@ def test_a_template_with_an_object_the_clone_cannot_copy_is_refused_whole(db):
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'prov_copy'")
         assert cursor.fetchone()[0] == 0
     connection.set_schema_to_public()
+
+
+def test_a_template_migrated_in_place_is_read_again_not_served_from_the_process_cache(db):
+    """The source catalog is kept per process; a migration applied to the template itself must reach
+    the next clone (the cache key carries the template's migration records)."""
+    template = template_schema_name()
+    with connection.cursor() as cursor:
+        clone_schema(cursor, template, "prov_before")  # reads and keeps the template's catalog
+        connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {template}.prov_added (id int PRIMARY KEY); "
+                       f"INSERT INTO {template}.django_migrations (app, name, applied) "
+                       "VALUES ('prov', '0001_added', now())")
+        clone_schema(cursor, template, "prov_after")
+        cursor.execute("SELECT to_regclass('prov_after.prov_added') IS NOT NULL, "
+                       "to_regclass('prov_before.prov_added') IS NOT NULL")
+        assert cursor.fetchone() == (True, False)
+    connection.set_schema_to_public()  # everything above is rolled back with the test's transaction
