@@ -97,7 +97,7 @@ def provision(count: int) -> tuple[dict, list[tuple[str, str]]]:
         if (index + 1) % 100 == 0:
             print(f"  {index + 1} tenants provisioned, last 100: schema median "
                   f"{statistics.median(schema_s[-100:]):.3f} s", flush=True)
-    window = min(100, max(1, count // 10))
+    window = min(100, max(1, count // 5))
     return {
         "tenants": count,
         "template_rebuilt": rebuilt, "template_s": round(template_s, 3),
