@@ -47,8 +47,8 @@ test: install-dev
 
 check: install-dev
 	$(PY) -m ruff check .
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=$${DEBUG:-true} $(PY) manage.py check
+	DEBUG=$${DEBUG:-true} $(PY) manage.py makemigrations --check --dry-run
 
 bench: migrate
 	$(PY) -m bench

@@ -43,6 +43,9 @@ CHAT_MESSAGES = [
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # The bench process itself drives the embedded database like `make run` (development settings);
+    # the server it measures runs with DEBUG off (start_server).
+    os.environ.setdefault("DEBUG", "true")
     django.setup()
 
 
@@ -50,8 +53,8 @@ def fresh_bench_tenant():
     """Drop and recreate the bench tenant; return (token, spec twin id, legacy twin id, owner id)."""
     from django.contrib.auth import get_user_model
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
+    from api_tokens.services import api_token_create
     from config.models import Domain, Tenant
     from personas.services import persona_spec_create
     from personas.transitions import persona_spec_publish
@@ -65,7 +68,7 @@ def fresh_bench_tenant():
     Domain.objects.create(domain=HOST, tenant=tenant, is_primary=True)
     with schema_context("bench"):
         owner = get_user_model().objects.create_user("bench", password="bench-password-1")
-        token = Token.objects.create(user=owner).key
+        _row, token = api_token_create(user=owner, expires_in=None)
         legacy_settings = {
             "persona_profile": "Direct, warm operator-investor who uses concrete numbers.",
             "signature_phrases": ["Start with the constraint.", "What would have to be true?"],

@@ -225,7 +225,7 @@ def test_queries_per_chat_request(client, twin, published):
     with CaptureQueriesContext(connection) as captured:
         assert chat(client, twin).status_code == 200
     statements = [" ".join(q.split()[:3]) for q in data_queries(captured)]
-    tables = ["config_domain", "authtoken_token", "twins_twin", "SAVEPOINT", "chat_conversation",
+    tables = ["config_domain", "knox_authtoken", "twins_twin", "SAVEPOINT", "chat_conversation",
               "chat_promptsnapshot", "chat_message", "RELEASE SAVEPOINT"]
     assert len(statements) == len(tables), statements
     for statement, table in zip(data_queries(captured), tables):
