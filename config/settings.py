@@ -183,7 +183,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles")  # what collectstatic fills
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # `collectstatic` writes the same files and manifest whatever DEBUG is (one storage), so DEBUG may
 # change between collecting and serving. Production links the manifest's cache-busting names, and a

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -27,3 +29,13 @@ class StrictTokenAuthentication(TokenAuthentication):
             auth_token.delete()
             return True
         return False
+
+
+class StrictTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes this authentication: the `tokenAuth` scheme it always had."""
+
+    target_class = StrictTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
