@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
@@ -19,8 +20,7 @@ admin.site.unregister(AuthToken)  # knox's own admin lists full digests and woul
 
 
 class ApiTokenCreateForm(forms.ModelForm):
-    expires_in_days = forms.IntegerField(
-        min_value=0, initial=90, help_text="0: valid until revoked.", label="Expires in (days)")
+    expires_in_days = forms.IntegerField(min_value=0, help_text="0: valid until revoked.", label="Expires in (days)")
 
     class Meta:
         model = AuthToken
@@ -29,6 +29,7 @@ class ApiTokenCreateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["expires_in_days"].initial = settings.API_TOKEN_DEFAULT_TTL_DAYS
 
 
 @admin.register(AuthToken)

@@ -19,7 +19,11 @@ def documented_production_env() -> dict[str, str]:
 
 
 def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    # Only the machine's own variables beside the documented ones: not what this test process set for itself
+    # (DEBUG for the suite, DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests).
+    base = {name: value for name, value in os.environ.items()
+            if name not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL"}}
+    full_env = {**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=REPO,
                           env=full_env, capture_output=True, text=True, timeout=120)
 
