@@ -24,12 +24,16 @@ MANIFEST_STALE = "core.W002"
 
 
 class ProductionStaticFilesStorage(CompressedManifestStaticFilesStorage):
+    _reported_missing: set[str] = set()  # each missing name is logged once per process, not on every page
+
     def stored_name(self, name):
         try:
             return super().stored_name(name)
         except ValueError:
-            logger.warning("static file %r is not in the collectstatic manifest: linked by its plain name; "
-                           "run `manage.py collectstatic`", name)
+            if name not in self._reported_missing:
+                self._reported_missing.add(name)
+                logger.warning("static file %r is not in the collectstatic manifest: linked by its plain name; "
+                               "run `manage.py collectstatic`", name)
             return name
 
 
