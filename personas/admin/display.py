@@ -43,3 +43,11 @@ def new_draft_url(twin_id, start_from: str = "active") -> str:
 def compact_time(value) -> str:
     """A timestamp short enough for a list column ("2026-11-25 14:05", local time); "—" for none."""
     return localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def moment_by(moment, user) -> SafeString | str:
+    """"2026-11-25 14:05" over "by admin" in one list cell; "—" when it has not happened."""
+    if moment is None:
+        return "—"
+    return format_html('<span class="persona-moment">{}</span><br><span class="persona-by">by {}</span>',
+                       compact_time(moment), user if user is not None else "system")
