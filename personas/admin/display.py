@@ -51,3 +51,12 @@ def moment_by(moment, user) -> SafeString | str:
         return "—"
     return format_html('<span class="persona-moment">{}</span><br><span class="persona-by">by {}</span>',
                        compact_time(moment), user if user is not None else "system")
+
+
+def user_name(user) -> str:
+    """A user as text: "maya (Maya Chen)", or "—" for none. For read-only fields whose default rendering
+    would link to the user admin, which most staff may not open."""
+    if user is None:
+        return "—"
+    full_name = user.get_full_name()
+    return f"{user.get_username()} ({full_name})" if full_name else user.get_username()
