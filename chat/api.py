@@ -44,9 +44,10 @@ streams as Server-Sent Events once the request is accepted:
 * `error` — instead of `done` when the model fails midway: `{"detail", "errors"}`; nothing of the
   turn is stored.
 
-Authentication, permission, throttling, unknown twin or conversation and validation errors come
-before the stream, as the usual JSON errors. A client that disconnects mid-stream stops the model
-request and nothing is stored.
+The response starts with the model's first piece. Authentication, permission, throttling, unknown
+twin or conversation and validation errors, and a model endpoint that fails before its first piece
+(502), are the usual JSON errors. A client that disconnects mid-stream stops the model request and
+nothing is stored.
 """
 
 
@@ -64,8 +65,10 @@ class ChatView(APIView):
     @extend_schema(
         request=ChatRequestSerializer,
         responses={
-            (200, "application/json"): ChatResponseSerializer,
-            (200, EVENT_STREAM): OpenApiResponse(OpenApiTypes.STR, description=STREAM_DESCRIPTION),
+            (200, "application/json"): OpenApiResponse(
+                ChatResponseSerializer, description="The reply and its trace; with `stream`, the Server-Sent Events "
+                "described above (`text/event-stream`)."),
+            (200, EVENT_STREAM): OpenApiResponse(OpenApiTypes.STR),
         },
         description=STREAM_DESCRIPTION,
     )

@@ -178,3 +178,16 @@ def test_an_endpoint_failing_before_the_first_piece_is_a_502_json_error(client, 
     assert response.status_code == 502 and not response.streaming
     assert response.json()["detail"].startswith("The language model endpoint returned HTTP 500")
     assert stored(twin) == (0, [])
+
+
+def test_the_schema_documents_the_stream_field_and_the_event_stream_response(tmp_path, db):
+    import yaml
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    [chat] = [item["post"] for path, item in schema["paths"].items() if path.rstrip("/?").endswith("/chat")]
+    assert set(chat["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
+    assert "`done`" in chat["description"] and "`error`" in chat["description"]
+    assert schema["components"]["schemas"]["ChatRequestRequest"]["properties"]["stream"]["type"] == "boolean"
