@@ -29,11 +29,16 @@ class ModelLog:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def tokens(reply: str) -> list[str]:
+    """The fake model's tokens: each word with the whitespace after it."""
+    return re.findall(r"\S+\s*|\s+", reply)
+
+
 @contextmanager
 def fake_model(answer: Callable[[str], str | None], *, delay_s: float = 0.0, token_delay_s: float = 0.0,
                break_stream: str | None = None, break_after: int = 2):
     """`answer(user message)` gives the reply; None makes the server answer 500 for that message.
-    `delay_s` is waited before answering, `token_delay_s` before each streamed token."""
+    `delay_s` is waited before answering, `token_delay_s` per token (before each one when streamed)."""
     log = ModelLog()
 
     class Handler(BaseHTTPRequestHandler):
@@ -54,6 +59,8 @@ def fake_model(answer: Callable[[str], str | None], *, delay_s: float = 0.0, tok
                     log.in_flight -= 1
             if reply is not None and body.get("stream"):
                 return self.stream_reply(reply, body["model"])
+            if reply is not None:
+                time.sleep(token_delay_s * len(tokens(reply)))  # a model takes as long either way
             status = 200 if reply is not None else 500
             payload = ({"id": "x", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
                         "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
@@ -83,7 +90,7 @@ def fake_model(answer: Callable[[str], str | None], *, delay_s: float = 0.0, tok
                 self.end_headers()  # HTTP/1.0: the body ends when the connection closes
                 self.wfile.write(chunk({"role": "assistant", "content": ""}))
                 self.wfile.flush()
-                for index, token in enumerate(re.findall(r"\S+\s*|\s+", reply)):
+                for index, token in enumerate(tokens(reply)):
                     if break_stream and index == break_after:
                         if break_stream == "error":
                             error = {"error": {"message": "upstream failure", "type": "server_error"}}

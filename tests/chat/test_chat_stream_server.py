@@ -40,7 +40,8 @@ def gunicorn_command(port: int) -> list[str]:
 
 @pytest.fixture
 def model():
-    with fake_model(lambda message: REPLY, token_delay_s=TOKEN_DELAY_S) as (url, log):
+    with fake_model(lambda message: "Sure." if message == "Quick one?" else REPLY,
+                    token_delay_s=TOKEN_DELAY_S) as (url, log):
         yield url, log
 
 
