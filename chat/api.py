@@ -28,6 +28,7 @@ from chat.serializers import (
 )
 from chat.services import ChatTurnResult, chat_turn, chat_turn_prepare, chat_turn_stream
 from chat.throttling import ChatRateThrottle
+from core.errors import DomainError
 from core.exceptions import DATABASE_UNAVAILABLE, error_body
 from twins.selectors import twin_get_for_user
 
@@ -108,6 +109,8 @@ def _chat_events(tenant, first, pieces):
                 yield _event(piece)
     except LLMError as exc:
         yield sse_event("error", error_body(exc.message))
+    except DomainError as exc:
+        yield sse_event("error", error_body(exc.message, exc.errors))
     except (OperationalError, InterfaceError) as exc:
         logger.error("database unavailable while storing a streamed reply: %s", exc)
         yield sse_event("error", error_body(DATABASE_UNAVAILABLE))

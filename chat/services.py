@@ -16,6 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from chat.llm import ChatTurn
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
@@ -23,7 +24,7 @@ from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
 from chat.runtime import Answer, answer, answer_stream
 from chat.selectors import conversation_for
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.lru import BoundedLRU
 from personas.prompting import SystemPrompt, default_interaction_context
 
@@ -110,8 +111,9 @@ def _chat_turn_store(turn: PreparedTurn, answered: Answer) -> ChatTurnResult:
                 id=uuid.uuid4(), twin=turn.twin, user=turn.user, interaction_context=turn.interaction_context,
                 title=turn.message[:TITLE_LENGTH],
             )
-        else:
-            conversation.save(update_fields=["updated"])
+        elif not Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now()):
+            # Deleted while the model answered (another tab, an admin): a turn needs its conversation.
+            raise NotFound("The conversation was deleted while its reply was written.")
         _store_prompt_snapshot(answered.trace["prompt_fingerprint"], turn.prompt.text)
         user_message, reply = Message.objects.bulk_create([
             Message(conversation=conversation, role=Message.Role.USER, content=turn.message),

@@ -191,3 +191,17 @@ def test_the_schema_documents_the_stream_field_and_the_event_stream_response(tmp
     assert set(chat["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
     assert "`done`" in chat["description"] and "`error`" in chat["description"]
     assert schema["components"]["schemas"]["ChatRequestRequest"]["properties"]["stream"]["type"] == "boolean"
+
+
+def test_a_conversation_deleted_while_its_reply_streams_ends_with_an_error_and_stores_nothing(client, twin):
+    _, first = streamed(client, twin)
+    conversation_id = first[-1][1]["conversation_id"]
+    response = post(client, twin, {"stream": True, "conversation_id": conversation_id, "message": "And then?"})
+    body = iter(response.streaming_content)
+    assert parse_events(next(body))[0][0] == "delta"
+    with schema_context("acme"):
+        Conversation.objects.filter(pk=conversation_id).delete()  # say, from another tab
+    events = parse_events(b"".join(body))
+    assert events[-1] == ("error", {"detail": "The conversation was deleted while its reply was written.",
+                                    "errors": []})
+    assert stored(twin) == (0, [])
