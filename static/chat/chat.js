@@ -23,7 +23,8 @@
     if (!canStream || !box.value.trim()) return; // the ordinary post (the server explains an empty message)
     event.preventDefault();
     send(box.value).catch(function () {
-      // Anything unexpected before the reply is stored: let the server handle the turn the plain way.
+      // No stream could be opened (network, an unexpected answer): nothing was stored, so the
+      // ordinary post is safe. Failures after the stream opened are handled inside send().
       form.submit();
     });
   });
@@ -109,15 +110,20 @@
     try {
       outcome = await readEvents(response, function (text) { turn.reply.textContent += text; });
     } catch (error) {
-      outcome = {error: {detail: "The reply was interrupted. Nothing was saved; send it again."}};
+      outcome = {error: {detail: "The reply was interrupted. Send it again."}};
     }
     if (outcome.done) {
-      await showStoredTurn(outcome.done.conversation_id);
+      const url = form.dataset.pageUrl + "?conversation=" + encodeURIComponent(outcome.done.conversation_id);
+      // The turn is stored: from here on, never post it again; at worst, load its page.
+      await showStoredTurn(url, outcome.done.conversation_id).catch(function () {
+        window.location.assign(url + "#latest");
+      });
     } else {
-      // Nothing of the turn was stored: take the half reply away and give the message back.
+      // The server stores nothing for a turn that ends without "done": take the half reply away and
+      // give the message back.
       turn.remove();
       box.value = message;
-      showError(errorText((outcome.error) || {detail: "The reply ended early. Nothing was saved; send it again."}));
+      showError(errorText(outcome.error || {detail: "The reply was interrupted. Send it again."}));
     }
     busy(false);
   }
@@ -157,8 +163,7 @@
 
   // The stored turn as the server renders it (one template for the reply and its trace, with or
   // without JavaScript): the conversation's messages and the sidebar, from the conversation's page.
-  async function showStoredTurn(conversationId) {
-    const url = form.dataset.pageUrl + "?conversation=" + encodeURIComponent(conversationId);
+  async function showStoredTurn(url, conversationId) {
     const page = await fetch(url, {credentials: "same-origin"});
     if (!page.ok) {
       window.location.assign(url + "#latest");

@@ -95,3 +95,15 @@ def test_without_javascript_the_form_posts_and_shows_the_reply_and_trace(committ
         assert "?conversation=" in page.url
     finally:
         context.close()
+
+
+def test_a_json_error_before_the_stream_is_shown_beside_the_message(committed_db, live_server_port, page):
+    with fake_model(lambda message: None) as (url, _), override_settings(LLM_PROVIDER="openai", LLM_BASE_URL=url):
+        log_in_and_open_maya(page, f"http://acme.localhost:{live_server_port}")
+        page.fill("#message", QUESTION)
+        page.get_by_role("button", name="Send").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+    assert alert.inner_text().startswith("The language model endpoint returned HTTP 500")
+    assert page.get_by_test_id("streaming").count() == 0 and page.input_value("#message") == QUESTION
+    assert "?conversation=" not in page.url
