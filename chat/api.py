@@ -36,14 +36,14 @@ logger = logging.getLogger(__name__)
 
 STREAM_DESCRIPTION = """\
 With `"stream": true` in the body, or `Accept: text/event-stream` and no `stream` field, the reply
-streams as Server-Sent Events once the request is accepted:
+streams as Server-Sent Events:
 
 * `delta` — `{"text": "..."}`, the reply's next piece as the model sends it; the pieces concatenate
   to the stored reply;
 * `done` — once, last: `{"conversation_id", "message_id", "reply", "trace"}` as in the JSON answer
   (the trace, compliance included, is computed on the whole reply), sent after the turn is stored;
-* `error` — instead of `done` when the model fails midway: `{"detail", "errors"}`; nothing of the
-  turn is stored.
+* `error` — instead of `done` when the model fails midway or the turn cannot be stored (its
+  conversation was deleted meanwhile): `{"detail", "errors"}`; nothing of the turn is stored.
 
 The response starts with the model's first piece. Authentication, permission, throttling, unknown
 twin or conversation and validation errors, and a model endpoint that fails before its first piece
