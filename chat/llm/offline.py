@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from personas.banned_phrases import normalize_for_matching
@@ -43,6 +43,9 @@ MIN_EXAMPLE_COVERAGE = 0.5
 
 # Returned only when a spec bans so much ordinary language that every assembled part is excluded.
 LAST_RESORT_REPLY = "…"
+
+# A word and the whitespace after it, or leading whitespace: the pieces concatenate to the text.
+_STREAM_PIECE = re.compile(r"\S+\s*|\s+")
 
 # Letters and digits of any script; apostrophes and punctuation split words.
 _WORD = re.compile(r"[^\W_]+")
@@ -118,6 +121,13 @@ class OfflineProvider:
         text = offline_reply(request)
         latency_ms = round((time.perf_counter() - started) * 1000)
         return Completion(text=text, provider=self.name, model=self.model, latency_ms=latency_ms)
+
+    def stream(self, request: CompletionRequest) -> Iterator[str | Completion]:
+        """The same reply as complete(), word by word (each word with the spaces after it), so that
+        streaming is exercised end to end without a network."""
+        completion = self.complete(request)
+        yield from _STREAM_PIECE.findall(completion.text)
+        yield completion
 
 
 class _Voice(NamedTuple):
