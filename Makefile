@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The settings keep DEBUG off unless set (production fails safe); these targets are development's.
+export DEBUG ?= true
 # Stamps named by the checksum of what they installed: editing a requirements file changes the name,
 # so the next target that needs it installs again. The dev stamp covers both files (dev includes prod).
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
@@ -47,8 +49,8 @@ test: install-dev
 
 check: install-dev
 	$(PY) -m ruff check .
-	DEBUG=$${DEBUG:-true} $(PY) manage.py check
-	DEBUG=$${DEBUG:-true} $(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
 
 bench: migrate
 	$(PY) -m bench
