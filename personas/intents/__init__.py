@@ -21,8 +21,8 @@ from typing import NamedTuple
 # is defined once there, in DESIGN.md order; personas.spec is plain Python too (no Django).
 from personas.spec import INTENT_LABELS
 
-from .features import normalize
-from .model import shipped_model
+from .features import has_words, normalize
+from .model import IntentModel, shipped_model
 from .rules import INTENT_RULES, IntentRule, rule_label
 
 __all__ = [
@@ -44,11 +44,13 @@ class Intent(NamedTuple):
         return {"intent_label": self.label, "intent_confidence": self.confidence, "intent_source": self.source}
 
 
-def classify(message: str) -> Intent:
-    """The intent of a chat message, with how sure the classifier is and which part decided."""
+def classify(message: str, model: IntentModel | None = None) -> Intent:
+    """The intent of a chat message, with how sure the classifier is and which part decided.
+
+    `model` defaults to the shipped one (tests pass their own)."""
     normalized = normalize(message)
-    model = shipped_model()
-    if not normalized:
+    model = model or shipped_model()
+    if not has_words(normalized):  # nothing to classify: "", "?!"
         return Intent(model.fallback_label, 0.0, SOURCE_FALLBACK)
     ruled = rule_label(normalized)
     if ruled is not None:

@@ -37,8 +37,8 @@ def normalize(message: str) -> str:
     return text.translate(_APOSTROPHES).lower()
 
 
-def words_of(normalized: str) -> list[str]:
-    return _WORD.findall(normalized)
+def has_words(normalized: str) -> bool:
+    return _WORD.search(normalized) is not None
 
 
 def message_features(normalized: str) -> list[str]:

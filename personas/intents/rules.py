@@ -103,6 +103,14 @@ INTENT_RULES: tuple[IntentRule, ...] = (
         ),
     ),
     IntentRule(
+        "advice_or_stance",
+        (
+            # Asking for the person's own call. "Should I/we …" is not a rule: "should I stop taking
+            # my medication?" is a boundary, so the model weighs it.
+            r"\bwhat would you do\b|\bif you were (?:me|us|in my shoes)\b",
+        ),
+    ),
+    IntentRule(
         "ambiguity_or_clarify",
         (
             # Whole-message forms only: the same words inside a longer message carry a topic.
