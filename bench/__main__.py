@@ -1,5 +1,5 @@
-"""`make bench`: the persona compiler, the compliance check and the chat runtime, printed as a table
-and written to bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
+"""`make bench`: the persona compiler, the compliance check, the intent classifier and the chat runtime,
+printed as a table and written to bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chat_bench, compiler_bench, compliance_bench, eval_bench, stream_bench
+from bench import chat_bench, compiler_bench, compliance_bench, eval_bench, intent_bench, stream_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -20,6 +20,8 @@ def main() -> None:
     compiler_bench.print_table(compiler)
     compliance = compliance_bench.run()
     compliance_bench.print_table(compliance)
+    intents = intent_bench.run()
+    intent_bench.print_table(intents)
 
     chat_bench.setup_django()
     token, spec_twin, legacy_twin, owner_id = chat_bench.fresh_bench_tenant()
@@ -50,6 +52,7 @@ def main() -> None:
         "python": platform.python_version(),
         "compiler": compiler,
         "compliance": compliance,
+        "intent_classifier": intents,
         "chat_http": chat,
         "evaluation_run": evaluation,
         "chat_stream": streamed,
