@@ -107,6 +107,17 @@ class PhraseMatcher:
                 entries[entry.needle] = entry
         return cls(tuple(entries.values()))
 
+    def extended(self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase]) -> PhraseMatcher:
+        """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
+        intent of a spec shares the spec's own phrases and adds only its modules' bans."""
+        more = PhraseMatcher.of(banned_phrases, prepared).phrases
+        if not more:
+            return self
+        entries = {entry.needle: entry for entry in self.phrases}
+        for entry in more:
+            entries.setdefault(entry.needle, entry)
+        return PhraseMatcher(tuple(entries.values()))
+
     def __bool__(self) -> bool:
         return bool(self.phrases)
 

@@ -28,6 +28,7 @@ from personas.prompt_text import (
     example_block,
     example_tokens,
     mapping_lines,
+    module_block,
     module_section_text,
     never_say_paragraph,
     query_tokens,
@@ -456,12 +457,13 @@ def precompile(
     shared_anti_style = _shared_anti_style_paragraphs(spec)
     custom = _custom_section(spec)
     custom_parts = (_heading(custom.name), custom.text) if custom else ()
+    module_blocks = {module.id: module_block(module) for module in spec.procedural_modules}
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
         modules = select_modules(spec.procedural_modules, intent_label)
         named = tuple(_module_named_examples(examples, modules)[: options.max_few_shots])
         banned = tuple(merge_banned_phrases(spec, modules))
-        modules_text = module_section_text(intent_label, modules)
+        modules_text = module_section_text(intent_label, modules, module_blocks)
         anti_style = _anti_style_paragraphs(shared_anti_style, banned)
         head = static_parts + ((_heading(PROCEDURAL_MODULES), modules_text) if modules_text else ())
         return _IntentPlan(
