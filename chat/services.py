@@ -19,6 +19,7 @@ from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
 from chat.runtime import answer
 from chat.selectors import conversation_for
+from chat.turn_writes import store_turn
 from core.errors import ValidationFailed
 from core.lru import BoundedLRU
 from personas.prompting import default_interaction_context
@@ -60,19 +61,20 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
                       history=tuple(history))
     completion, trace = answered.completion, answered.trace
 
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(
-                id=uuid.uuid4(), twin=twin, user=user, interaction_context=interaction_context,
-                title=message[:TITLE_LENGTH],
-            )
-        else:
-            conversation.save(update_fields=["updated"])
-        _store_prompt_snapshot(trace["prompt_fingerprint"], prompt.text)
-        user_message, reply = Message.objects.bulk_create([
-            Message(conversation=conversation, role=Message.Role.USER, content=message),
-            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
-        ])
+    is_new = conversation is None
+    if is_new:
+        conversation = Conversation(id=uuid.uuid4(), twin=twin, user=user, interaction_context=interaction_context,
+                                    title=message[:TITLE_LENGTH])
+    user_message = Message(conversation=conversation, role=Message.Role.USER, content=message)
+    reply = Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace)
+    # One statement, atomic by itself: no transaction round trips (chat/turn_writes.py).
+    snapshot_key = f"{connection.schema_name}:{trace['prompt_fingerprint']}"
+    snapshot = None if snapshot_key in stored_fingerprints else PromptSnapshot(
+        fingerprint=trace["prompt_fingerprint"], text=prompt.text)
+    store_turn(conversation=conversation, is_new=is_new, messages=[user_message, reply], snapshot=snapshot)
+    if snapshot is not None:
+        # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
+        transaction.on_commit(lambda: stored_fingerprints.put(snapshot_key, True))
     return ChatTurnResult(conversation, user_message, reply)
 
 

@@ -167,7 +167,8 @@ def _stored_version(persona_spec, **extra) -> dict:
     its changes against the active version deserve."""
     return {"status": persona_spec.status, "persona_spec": persona_spec,
             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec),
-            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk),
+            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk,
+                                            neighbours=getattr(persona_spec, "neighbours_at_create", None)),
             **extra}
 
 

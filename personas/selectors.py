@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Subquery, When
 
 from core.errors import Conflict, NotFound
 from core.input_limits import clip
@@ -74,6 +74,43 @@ def persona_spec_next_version(twin) -> str:
         PersonaSpec.objects.of_twin(twin).newest_first()
         .values_list("version_major", "version_minor", "version_patch").first()
     )
+    return next_version_after(latest)
+
+
+@dataclass(frozen=True)
+class VersionNeighbours:
+    """What a new version of a twin is numbered and judged against, as it stands before it is stored."""
+
+    highest: tuple[int, int, int] | None  # the twin's highest version, numerically
+    active_version: str | None
+    active_spec: dict | None
+    taken: bool  # the version asked for exists already
+
+
+def persona_spec_neighbours(twin, version: str | None = None) -> VersionNeighbours:
+    """The twin's highest version, its active version (with its spec) and whether `version` is taken,
+    in one query (a create reads them under the twin's lock, so they are what the new row follows)."""
+    versions = PersonaSpec.objects.of_twin(twin)
+    wanted = Q(status=PersonaSpec.Status.ACTIVE) | Q(pk=Subquery(versions.newest_first().values("pk")[:1]))
+    if version is not None:
+        wanted |= Q(version=version)
+    rows = list(
+        versions.filter(wanted)
+        .annotate(active_spec=Case(When(status=PersonaSpec.Status.ACTIVE, then=F("spec")), default=None))
+        .values_list("version", "version_major", "version_minor", "version_patch", "status", "active_spec")
+    )
+    highest = max((tuple(row[1:4]) for row in rows), default=None)
+    active = next((row for row in rows if row[4] == PersonaSpec.Status.ACTIVE), None)
+    return VersionNeighbours(
+        highest=highest,
+        active_version=active[0] if active else None,
+        active_spec=active[5] if active else None,
+        taken=version is not None and any(row[0] == version for row in rows),
+    )
+
+
+def next_version_after(latest: tuple[int, int, int] | None) -> str:
+    """The next patch after `latest`, 1.0.0 without one; Conflict when no patch number is left."""
     if not latest:
         return FIRST_VERSION
     if latest[2] >= MAX_VERSION_PART:
