@@ -113,10 +113,8 @@ class PhraseMatcher:
         more = PhraseMatcher.of(banned_phrases, prepared).phrases
         if not more:
             return self
-        entries = {entry.needle: entry for entry in self.phrases}
-        for entry in more:
-            entries.setdefault(entry.needle, entry)
-        return PhraseMatcher(tuple(entries.values()))
+        own = {entry.needle for entry in self.phrases}
+        return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
 
     def __bool__(self) -> bool:
         return bool(self.phrases)

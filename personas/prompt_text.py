@@ -53,7 +53,9 @@ def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
     lines = []
     for key in sorted(mapping):
         value = mapping[key]
-        if isinstance(value, dict) and value:
+        if type(value) is str and "\n" not in value:  # most values: skip the checks below
+            lines.append(f"{pad}- {key}: {value}")
+        elif isinstance(value, dict) and value:
             lines.append(f"{pad}- {key}:")
             lines.extend(mapping_lines(value, depth + 1))
         elif isinstance(value, list) and value:
@@ -67,7 +69,8 @@ def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
 def list_lines(items: Sequence[Any], depth: int = 0) -> list[str]:
     """`- item` lines; an object or list inside a list is written as compact canonical JSON."""
     pad = "  " * depth
-    return [f"{pad}- {_scalar(item, pad)}" for item in items]
+    return [f"{pad}- {item}" if type(item) is str and "\n" not in item else f"{pad}- {_scalar(item, pad)}"
+            for item in items]
 
 
 def _scalar(value: Any, pad: str) -> str:
