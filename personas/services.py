@@ -18,7 +18,7 @@ from personas.generation import MemoryInput, spec_from_twin_data
 from personas.models import NOTES_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, require
 from personas.selectors import next_version_after, persona_spec_neighbours
-from personas.spec import MAX_SPEC_BYTES, canonical_json, parse_semver, spec_hash, validate_spec
+from personas.spec import MAX_SPEC_BYTES, canonical_json, hash_of_canonical, parse_semver, validate_spec
 from personas.transitions import PUBLISH, PublishResult
 from twins.models import Memory, Twin
 
@@ -57,7 +57,8 @@ def persona_spec_create(
             raise Conflict(f"Version {version} of this twin already exists.",
                            errors=[{"path": "/version", "message": f"version {version} already exists"}])
         stored = {**spec, "version": version, "schema_version": spec.get("schema_version", 1)}
-        if len(canonical_json(stored).encode("utf-8")) > MAX_SPEC_BYTES:  # the version was added after validation
+        stored_text = canonical_json(stored)  # serialised once: for the size limit and the hash
+        if len(stored_text.encode("utf-8")) > MAX_SPEC_BYTES:  # the version was added after validation
             raise ValidationFailed("The persona spec is too large.", errors=[
                 {"path": "", "message": f"the stored spec must be at most {MAX_SPEC_BYTES} bytes"}])
         major, minor, patch = parse_semver(version)
@@ -66,7 +67,7 @@ def persona_spec_create(
             # which rolls back; nested in a caller's block, that block is a savepoint of its own).
             persona_spec = PersonaSpec.objects.create(
                 twin=locked_twin, version=version, version_major=major, version_minor=minor,
-                version_patch=patch, spec=stored, spec_hash=spec_hash(stored), source=source, notes=notes,
+                version_patch=patch, spec=stored, spec_hash=hash_of_canonical(stored_text), source=source, notes=notes,
                 created_by=actor,
             )
         except IntegrityError:  # the unique (twin, version) constraint is the last word

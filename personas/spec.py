@@ -446,7 +446,12 @@ def canonical_json(data: Any) -> str:
 
 def spec_hash(data: Any) -> str:
     """sha256 hex of the canonical JSON; equal content gives an equal hash whatever its key order."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return hash_of_canonical(canonical_json(data))
+
+
+def hash_of_canonical(text: str) -> str:
+    """`spec_hash` of the data whose `canonical_json` is `text` (for a caller that has the text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @functools.cache
