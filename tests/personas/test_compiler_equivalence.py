@@ -71,3 +71,19 @@ def test_module_text_from_prerendered_blocks_equals_rendering_them():
     for intent in INTENT_LABELS:
         modules = [module for module in spec.procedural_modules if intent in module.intent_labels]
         assert module_section_text(intent, modules, blocks) == module_section_text(intent, modules)
+
+
+_phrases = st.lists(st.sampled_from(["AI", "ai", "Great question!", "great  question!", "  ", "synergy", "circle back",
+                                     "Circle Back", "as an AI", "x"]), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_phrases, _phrases)
+def test_a_matcher_extended_with_module_bans_equals_one_built_from_all_phrases(spec_phrases, module_bans):
+    from personas.banned_phrases import PhraseMatcher
+
+    prepared: dict = {}
+    spec_banned = list(dict.fromkeys(spec_phrases))
+    merged = list(dict.fromkeys([*spec_banned, *module_bans]))  # as merge_banned_phrases does
+    extended = PhraseMatcher.of(spec_banned, prepared).extended(merged[len(spec_banned):], prepared)
+    assert extended == PhraseMatcher.of(merged)
