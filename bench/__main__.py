@@ -38,11 +38,15 @@ def main() -> None:
     print(f"  ratio spec/legacy {chat['ratio_spec_over_legacy']:.3f} ({verdict} the ≤ 1.10 target), "
           f"{chat['requests_per_path']} requests per path")
 
-    print("\nSQL statements per request (SET search_path excluded)")
+    print("\nSQL statements per request (SET search_path excluded; BEGIN/COMMIT counted)")
     counts = queries["queries_per_request"]
-    print(f"  {'endpoint':<20}{'10 versions':>12}{'1,000 versions':>16}")
+    targets = chat_bench.STATEMENT_TARGETS
+    print(f"  {'endpoint':<20}{'10 versions':>12}{'1,000 versions':>16}{'target':>10}")
     for endpoint in counts[10]:
-        print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}")
+        target = targets.get(endpoint)
+        verdict = "" if target is None else f"≤ {target} " + (
+            "meets" if max(counts[10][endpoint], counts[1000][endpoint]) <= target else "MISSES")
+        print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}  {verdict}")
     print(f"  equal for 10 and 1,000 versions: {queries['equal_for_10_and_1000_versions']}")
     eval_bench.print_table(evaluation)
     stream_bench.print_table(streamed)

@@ -7,3 +7,10 @@ class ConfigConfig(AppConfig):
     name = "config"
     verbose_name = "Tenant registry"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from core.tenant_routes import forget_routes_on_change
+
+        from .models import Domain, Tenant
+
+        forget_routes_on_change(tenant_model=Tenant, domain_model=Domain)

@@ -23,7 +23,9 @@ from personas.selectors import (
     persona_spec_active,
     persona_spec_get,
     persona_spec_list,
+    persona_spec_with_twin,
     twin_for_spec_access,
+    version_not_found,
 )
 from personas.serializers import (
     PREVIEW_MESSAGE_MAX_LENGTH,
@@ -61,8 +63,10 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
 
     def retrieve(self, request, twin_id=None, version=None):
-        return Response(PersonaSpecSerializer(persona_spec_get(twin=self.twin(), user=request.user,
-                                                               version=version)).data)
+        _, persona_spec = persona_spec_with_twin(user=request.user, twin_id=twin_id, version=version)
+        if persona_spec is None:
+            raise version_not_found(version)
+        return Response(PersonaSpecSerializer(persona_spec).data)
 
     @extend_schema(responses=ActivePersonaSpecSerializer)
     @action(detail=False, methods=["get"])
@@ -146,10 +150,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
     @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, twin_id=None, version=None):
-        twin = self.twin()
+        # The twin and the version in one query; a missing version is still a 404 after a bad body's 400.
+        _, persona_spec = persona_spec_with_twin(user=request.user, twin_id=twin_id, version=version)
         data = PublishRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
+        if persona_spec is None:
+            raise version_not_found(version)
         options = dict(data.validated_data)
         override = {OVERRIDE_OPTION: True} if options.pop("override_gate") else None
         result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, options=override, **options)
@@ -161,7 +167,8 @@ def _stored_version(persona_spec, **extra) -> dict:
     its changes against the active version deserve."""
     return {"status": persona_spec.status, "persona_spec": persona_spec,
             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec),
-            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk),
+            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk,
+                                            neighbours=getattr(persona_spec, "neighbours_at_create", None)),
             **extra}
 
 
