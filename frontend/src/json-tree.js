@@ -113,10 +113,14 @@ export function locate(index, pointer) {
   return null;
 }
 
-/** The range a marker covers: a scalar itself; an object or array by its key, or by its opening bracket. */
-export function markerRange(found) {
+/**
+ * The range a marker covers: a scalar itself; an object or array by its key, or by its opening
+ * bracket. `onKey`: the key itself (a problem with the key, such as an unknown field).
+ */
+export function markerRange(found, onKey = false) {
   const { node, property } = found;
-  if (node.name !== "Object" && node.name !== "Array") return { from: node.from, to: node.to };
+  const isContainer = node.name === "Object" || node.name === "Array";
+  if (!isContainer && !(onKey && found.exact)) return { from: node.from, to: node.to };
   const name = property && property.getChild("PropertyName");
   if (name) return { from: name.from, to: name.to };
   return { from: node.from, to: node.from + 1 };

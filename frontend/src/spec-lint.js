@@ -142,7 +142,7 @@ function syntaxDiagnostic(error, doc) {
 function diagnosticAt(index, pointer, message, source) {
   const found = locate(index, pointer);
   if (!found) return null;
-  const { from, to } = markerRange(found);
+  const { from, to } = markerRange(found, message.startsWith("unknown field"));
   const where = pointer || "/";
   return { from, to, severity: "error", source, message: `${where}: ${message}` };
 }

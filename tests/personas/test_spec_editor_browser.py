@@ -214,10 +214,20 @@ def test_completion_offers_the_keys_the_schema_allows(page, base_url, owner):
     page.wait_for_selector(".cm-tooltip-autocomplete")
     options = page.locator(".cm-tooltip-autocomplete li").all_inner_texts()
     assert options[0].startswith('"custom_instructions"')
-    page.keyboard.press("Enter")
+    page.click(".cm-tooltip-autocomplete li >> nth=0")
     page.keyboard.type("Answer in British English.")
     assert json.loads(editor_text(page))["custom_instructions"] == "Answer in British English."
     page.wait_for_selector(".spec-editor-status.good")
+    # Values too: what the schema allows for the field at the cursor (schema_version is the constant 1).
+    page.locator(".cm-line", has_text='"schema_version": 1,').click()
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Control+Space")
+    page.wait_for_selector(".cm-tooltip-autocomplete")
+    assert page.locator(".cm-tooltip-autocomplete li").all_inner_texts() == ["1"]
+    page.click(".cm-tooltip-autocomplete li")
+    assert json.loads(editor_text(page))["schema_version"] == 1
 
 
 def test_without_javascript_the_textarea_still_drafts_a_version(chromium, base_url, owner):
@@ -263,9 +273,12 @@ def test_the_editor_runs_under_a_strict_content_security_policy(page, base_url, 
         return getComputedStyle(document.body).getPropertyValue('--csp-probe') !== '';
     }""")
     assert not inline_style_applies  # the policy is in force
-    replace_editor_text(page, '{"constitution": [""]}')
+    replace_editor_text(page, '{"constitution": [""], "identity_vioce": {}}')
     page.wait_for_selector(".cm-lintRange-error")
-    assert markers(page) == ['""']
+    assert markers(page) == ['""', '"identity_vioce"']  # an unknown field: its key is marked
+    page.hover(".cm-lintRange-error >> nth=1")
+    assert "/identity_vioce: unknown field 'identity_vioce' (did you mean 'identity_voice'?)" in page.inner_text(
+        ".cm-tooltip-lint")
     # CodeMirror's own CSS applied (it would be blocked as an inline <style>): its content keeps spaces.
     assert page.locator(EDITOR).evaluate("element => getComputedStyle(element).whiteSpace") == "break-spaces"
     assert violations == []
