@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-dev migrate seed run test bench check stop-db clean-data editor
+.PHONY: install install-dev migrate seed run test bench check stop-db clean-data intent-model editor
 
 # The service's packages only (`make run`, production).
 $(STAMP): requirements.txt
@@ -52,6 +52,10 @@ check: install-dev
 
 bench: migrate
 	$(PY) -m bench
+
+# Retrain the intent classifier from tests/personas/data/intents.jsonl (docs/intents.md).
+intent-model: install-dev
+	$(PY) -m personas.intents.train
 
 # The admin's spec editor: rebuilds static/editor/ (committed) from frontend/ after a change there.
 # Needs node 20+ and npm; `make run` and `make test` never do.

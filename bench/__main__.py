@@ -1,5 +1,5 @@
-"""`make bench`: the persona compiler, the compliance check and the chat runtime, printed as a table
-and written to bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
+"""`make bench`: the persona compiler, the compliance check, the intent classifier and the chat runtime,
+printed as a table and written to bench/results.json. Quote medians and ratios from one run: the machine is shared and noisy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import chat_bench, compiler_bench, compliance_bench, eval_bench
+from bench import chat_bench, compiler_bench, compliance_bench, eval_bench, intent_bench, stream_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -20,12 +20,15 @@ def main() -> None:
     compiler_bench.print_table(compiler)
     compliance = compliance_bench.run()
     compliance_bench.print_table(compliance)
+    intents = intent_bench.run()
+    intent_bench.print_table(intents)
 
     chat_bench.setup_django()
     token, spec_twin, legacy_twin, owner_id = chat_bench.fresh_bench_tenant()
     chat = chat_bench.chat_latency(token, spec_twin, legacy_twin, rounds)
     queries = chat_bench.query_counts(token, owner_id)
     evaluation = eval_bench.run(spec_twin)
+    streamed = stream_bench.run(token, spec_twin, int(os.environ.get("BENCH_STREAM_ROUNDS", "30")))
 
     print("\nChat request over HTTP (gunicorn, 1 worker, offline provider, messages stored)")
     print(f"  {'path':<16}{'median ms':>12}{'p95 ms':>10}")
@@ -42,14 +45,17 @@ def main() -> None:
         print(f"  {endpoint:<20}{counts[10][endpoint]:>12}{counts[1000][endpoint]:>16}")
     print(f"  equal for 10 and 1,000 versions: {queries['equal_for_10_and_1000_versions']}")
     eval_bench.print_table(evaluation)
+    stream_bench.print_table(streamed)
 
     results = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "compiler": compiler,
         "compliance": compliance,
+        "intent_classifier": intents,
         "chat_http": chat,
         "evaluation_run": evaluation,
+        "chat_stream": streamed,
         **queries,
     }
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -1,27 +1,32 @@
 """The chat app's writes: one chat turn (build the prompt, ask the provider, store both messages with
-the trace) and the prompt-snapshot store it uses. Reads are in chat/selectors.py.
+the trace), whole or streamed, and the prompt-snapshot store it uses. Reads are in chat/selectors.py.
 
-Nothing is written until the provider has answered: a failed turn leaves no orphan user message
-and no empty conversation behind.
+Nothing is written until the provider has answered in full: a failed turn, a stream that fails
+midway and a stream whose reader went away leave no orphan user message, no partial reply and no
+empty conversation behind. Both messages are then stored in one short transaction, so no transaction
+stays open while a reply streams.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from chat.llm import ChatTurn
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
-from chat.runtime import answer
+from chat.runtime import Answer, answer, answer_stream
 from chat.selectors import conversation_for
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.lru import BoundedLRU
-from personas.prompting import default_interaction_context
+from personas.prompting import SystemPrompt, default_interaction_context
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +41,33 @@ class ChatTurnResult:
     reply: Message
 
 
+@dataclass(frozen=True)
+class PreparedTurn:
+    """A checked message with everything needed to answer it; nothing stored yet."""
+
+    twin: object
+    user: object
+    message: str
+    conversation: Conversation | None
+    history: tuple[ChatTurn, ...]
+    interaction_context: str
+    prompt: SystemPrompt
+
+
 def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_context: str | None = None,
               provider=None) -> ChatTurnResult:
     """Answer `message` as `twin`; raises ValidationFailed, NotFound, or chat.llm.LLMError."""
+    turn = chat_turn_prepare(twin=twin, user=user, message=message, conversation_id=conversation_id,
+                             interaction_context=interaction_context)
+    answered = answer(twin=twin, prompt=turn.prompt, message=turn.message,
+                      provider=provider or configured_provider(), history=turn.history)
+    return _chat_turn_store(turn, answered)
+
+
+def chat_turn_prepare(*, twin, user, message: str, conversation_id=None,
+                      interaction_context: str | None = None) -> PreparedTurn:
+    """Check the message and build its prompt; raises ValidationFailed or NotFound. A streamed turn
+    calls this before the response starts, so that these errors are still plain JSON errors."""
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("The message is empty.", errors=[{"path": "/message", "message": "must not be empty"}])
@@ -54,24 +83,42 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
         history = [ChatTurn(role, content) for role, content in reversed(recent)]
         interaction_context = conversation.interaction_context
     interaction_context = interaction_context or default_interaction_context(twin, user)
-
     prompt = assemble_system_prompt(twin, message, interaction_context)
-    answered = answer(twin=twin, prompt=prompt, message=message, provider=provider or configured_provider(),
-                      history=tuple(history))
-    completion, trace = answered.completion, answered.trace
+    return PreparedTurn(twin, user, message, conversation, tuple(history), interaction_context, prompt)
 
+
+def chat_turn_stream(*, turn: PreparedTurn, provider=None) -> Iterator[str | ChatTurnResult]:
+    """The reply's text pieces as the provider sends them, then the stored ChatTurnResult.
+
+    Raises chat.llm.LLMError mid-stream. Closing the iterator before the end (the reader went away)
+    closes the provider's stream and stores nothing.
+    """
+    provider = provider or configured_provider()
+    with closing(answer_stream(twin=turn.twin, prompt=turn.prompt, message=turn.message, provider=provider,
+                               history=turn.history)) as pieces:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                yield _chat_turn_store(turn, piece)
+                return
+            yield piece
+
+
+def _chat_turn_store(turn: PreparedTurn, answered: Answer) -> ChatTurnResult:
+    conversation = turn.conversation
     with transaction.atomic():
         if conversation is None:
             conversation = Conversation.objects.create(
-                id=uuid.uuid4(), twin=twin, user=user, interaction_context=interaction_context,
-                title=message[:TITLE_LENGTH],
+                id=uuid.uuid4(), twin=turn.twin, user=turn.user, interaction_context=turn.interaction_context,
+                title=turn.message[:TITLE_LENGTH],
             )
-        else:
-            conversation.save(update_fields=["updated"])
-        _store_prompt_snapshot(trace["prompt_fingerprint"], prompt.text)
+        elif not Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now()):
+            # Deleted while the model answered (another tab, an admin): a turn needs its conversation.
+            raise NotFound("The conversation was deleted while its reply was written.")
+        _store_prompt_snapshot(answered.trace["prompt_fingerprint"], turn.prompt.text)
         user_message, reply = Message.objects.bulk_create([
-            Message(conversation=conversation, role=Message.Role.USER, content=message),
-            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
+            Message(conversation=conversation, role=Message.Role.USER, content=turn.message),
+            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=answered.completion.text,
+                    trace=answered.trace),
         ])
     return ChatTurnResult(conversation, user_message, reply)
 

@@ -166,6 +166,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read the same on every page: config/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
+# django-tenants paints tenant apps' captions bright green in the admin index; the theme's own colour reads better.
+TENANT_COLOR_ADMIN_APPS = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

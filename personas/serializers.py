@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from personas.intents import INTENT_SOURCES
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.prompting import INTERACTION_CONTEXT_CHOICES
 from personas.spec import INTENT_LABELS
@@ -122,6 +123,15 @@ class PromptTraceSerializer(serializers.Serializer):
     prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
     fallback_reason = serializers.CharField(allow_null=True)
     intent_label = serializers.CharField(allow_null=True)
+    intent_confidence = serializers.FloatField(
+        allow_null=True, min_value=0, max_value=1,
+        help_text="How sure the intent classifier was (1.0 for a rule); null when the intent was chosen by hand.",
+    )
+    intent_source = serializers.ChoiceField(
+        choices=list(INTENT_SOURCES), allow_null=True,
+        help_text="What decided the intent: a high-precision rule, the trained model, or the fallback label "
+                  "when the model was not confident; null when the intent was chosen by hand.",
+    )
     interaction_context = serializers.ChoiceField(choices=INTERACTION_CONTEXT_CHOICES)
     module_ids = serializers.ListField(child=serializers.CharField())
     few_shot_ids = serializers.ListField(child=serializers.CharField())
