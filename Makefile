@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-dev migrate seed run test bench check stop-db clean-data intent-model
+.PHONY: install install-dev migrate seed run test bench check stop-db clean-data intent-model editor
 
 # The service's packages only (`make run`, production).
 $(STAMP): requirements.txt
@@ -56,6 +56,11 @@ bench: migrate
 # Retrain the intent classifier from tests/personas/data/intents.jsonl (docs/intents.md).
 intent-model: install-dev
 	$(PY) -m personas.intents.train
+
+# The admin's spec editor: rebuilds static/editor/ (committed) from frontend/ after a change there.
+# Needs node 20+ and npm; `make run` and `make test` never do.
+editor:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 # The embedded server stops by itself when the last process using it exits normally; after a
 # kill -9 (or a background job killed with SIGTERM) it keeps running until this.
