@@ -34,13 +34,17 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo --port $(PORT)
 
+# Development runs the production server (gunicorn, config/gunicorn.conf.py) with DEBUG on: it reloads
+# on code changes, reads chunked bodies and keeps a bounded pool of database connections, as production
+# does. DEBUG is set here, for `run` and what it runs first (seed, migrate), whatever the default.
+run: export DEBUG := true
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://localhost:$(PORT)/ (tenants: http://acme.localhost:$(PORT)/, http://globex.localhost:$(PORT)/)"
 	@echo "A background worker runs evaluation jobs beside the web server; Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py procrastinate worker --queues evaluations --name dev-worker & worker=$$!; \
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	PORT=$(PORT) $(PY) -m gunicorn --config config/gunicorn.conf.py
 
 test: install-dev
 	$(PY) -m pytest
