@@ -37,6 +37,7 @@ TENANTS = ("loada", "loadb")
 TWINS_PER_TENANT = 4
 SAMPLE_EVERY_SECONDS = 0.25
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+APPLICATION_NAME = "personas-load"  # the server's connections, in pg_stat_activity
 EXAMPLE_SPEC = json.loads((ROOT / "personas" / "fixtures" / "persona_spec_example.json").read_text())
 EXAMPLE_SPEC.pop("version", None)  # the server assigns the next patch version
 MIX = [("chat", 50), ("list_twins", 15), ("list_versions", 10), ("create", 15), ("publish", 10)]
@@ -89,7 +90,7 @@ def server_environment(port: int, redis_url: str) -> dict[str, str]:
     env = {**os.environ, "DEBUG": "false", "PORT": str(port), "REDIS_URL": redis_url,
            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
            "CACHE_KEY_PREFIX": "personas-load", "LLM_PROVIDER": "offline", "LOG_LEVEL": "WARNING",
-           "GUNICORN_LOG_LEVEL": "warning", "PGAPPNAME": "personas-load",
+           "GUNICORN_LOG_LEVEL": "warning", "PGAPPNAME": APPLICATION_NAME,
            # One user per tenant sends every chat here: the per-user chat throttle would answer 429.
            "CHAT_THROTTLE_RATE": "",
            "ALLOWED_HOSTS": ",".join(["localhost", "127.0.0.1", *(f"{schema}.localhost" for schema in TENANTS)])}
@@ -159,6 +160,7 @@ class Run:
         self.failures: list[str] = []
         self.publishes: list[dict] = []  # successful publishes that changed the active version
         self.samples = 0
+        self.connections_peak = 0  # the server's connections to PostgreSQL, at the busiest sample
         self.sample_violations: list[str] = []
 
     def record(self, endpoint: str, status: int, seconds: float, detail: str = ""):
@@ -220,6 +222,8 @@ def sampler_loop(run: Run, stop: threading.Event):
             with connection.cursor() as cursor:
                 cursor.execute(union)
                 rows = cursor.fetchall()
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APPLICATION_NAME])
+                run.connections_peak = max(run.connections_peak, cursor.fetchone()[0])
             run.samples += 1
             wrong = [f"{schema} twin {twin}: {active} active" for schema, twin, active in rows if active != 1]
             if wrong:
@@ -335,6 +339,7 @@ def main() -> int:
         "server": {"workers": int(env.get("WEB_CONCURRENCY", "2")), "threads": int(env.get("WEB_THREADS", "8")),
                    "debug": False, "cache": "redis", "database": database},
         **summary(run, elapsed),
+        "server_connections_peak": run.connections_peak,
         "active_version_samples": run.samples, "active_version_violations": run.sample_violations[:10],
         "audit": audit, "first_failures": run.failures,
     }
@@ -344,6 +349,8 @@ def main() -> int:
         "exactly one active version per twin in every sample": run.samples > 0 and not run.sample_violations,
         "every successful publish has its audit event": audit["ok"],
         "threads finished by the deadline": not any(thread.is_alive() for thread in threads),
+        "database connections within workers × threads":
+            run.connections_peak <= result["server"]["workers"] * result["server"]["threads"],
     }
     result["checks"] = checks
     result["passed"] = all(checks.values())
@@ -354,6 +361,7 @@ def main() -> int:
               f"  {figures['statuses']}")
     print(f"  {result['requests']} requests, {result['requests_per_second']}/s; "
           f"5xx or unanswered: {result['server_errors_5xx_or_no_answer']}; "
+          f"server connections to PostgreSQL at most {run.connections_peak}; "
           f"{run.samples} samples of the active versions; {audit['successful_publishes']} publishes, "
           f"{audit['audit_events']} audit events")
     for name, ok in checks.items():
