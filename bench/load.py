@@ -229,6 +229,8 @@ def sampler_loop(run: Run, stop: threading.Event):
             if wrong:
                 run.sample_violations.extend(wrong[:5])
             stop.wait(SAMPLE_EVERY_SECONDS)
+    except Exception as exc:  # noqa: BLE001 — a sampler that stops checking fails the run, with its reason
+        run.sample_violations.append(f"the sampler stopped: {exc!r}")
     finally:
         connection.close()
 
@@ -291,7 +293,9 @@ def main() -> int:
         print(f"Redis is not reachable at {redis_url} ({exc}): start it or set REDIS_URL.", file=sys.stderr)
         return 1
 
-    # This process sets up the tenants and samples the database; only the server runs with DEBUG off.
+    # This process sets up the tenants and samples the database; only the server runs with DEBUG off,
+    # and only the server pools its connections (a pool size given here is the server's).
+    server_pool_size = os.environ.pop("DATABASE_POOL_MAX_SIZE", None)
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -303,6 +307,8 @@ def main() -> int:
     tenants = fresh_tenants()
     port = free_port()
     env = server_environment(port, redis_url)
+    if server_pool_size:
+        env["DATABASE_POOL_MAX_SIZE"] = server_pool_size
     server = start_server(env, port)
     database = "DATABASE_URL" if os.environ.get("DATABASE_URL", "").strip() else "embedded"
     print(f"Load: {clients} clients for {seconds:.0f} s on http://127.0.0.1:{port} (gunicorn "
