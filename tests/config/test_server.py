@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -138,3 +139,30 @@ def test_a_chunked_body_under_the_limit_is_read_whole(served, acme_owner):
     assert status == 201, answer[:200]
     with schema_context("acme"):
         assert len(Twin.objects.get(name=name).settings["blob"]) == 200_000
+
+
+def test_a_long_reply_does_not_hold_up_other_requests(committed_db, acme_owner):
+    """A reply that takes seconds (a slow model, as a Server-Sent Events stream would) keeps one thread;
+    with a single worker, the other threads still answer at once."""
+    from tests.fake_model import fake_model
+
+    owner, token = acme_owner
+    with schema_context("acme"):
+        twin = new_twin(owner, name=f"Slow model {uuid.uuid4().hex[:6]}")
+    slow_seconds = 4
+    with fake_model(lambda message: "A considered answer.", delay_s=slow_seconds) as (model_url, model_log), \
+            web_server(database_url(connection.settings_dict), application_name=APPLICATION_NAME, WEB_CONCURRENCY="1",
+                       LLM_PROVIDER="openai", LLM_BASE_URL=model_url, LLM_API_KEY="test", LLM_MODEL="slow") as port:
+        with ThreadPoolExecutor(3) as pool:
+            slow = [pool.submit(request, port, "POST", f"/api/twins/{twin.pk}/chat", host="acme.localhost", token=token,
+                                body={"message": f"Take your time {index}"}) for index in range(3)]
+            deadline = time.monotonic() + 10
+            while model_log.in_flight < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert model_log.in_flight == 3, "the slow replies did not start"
+            started = time.monotonic()
+            status, _, _ = request(port, "GET", "/api/twins/", host="acme.localhost", token=token)
+            quick_seconds = time.monotonic() - started
+            assert [future.result()[0] for future in slow] == [200, 200, 200]
+    assert status == 200
+    assert quick_seconds < slow_seconds / 2, quick_seconds
