@@ -22,7 +22,7 @@ from django_tenants.utils import schema_context
 from personas.models import PersonaSpec
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
-from tests.config.serving import THREADS, WORKERS, api_token, database_url, request, web_server
+from tests.config.serving import REPO, SERVER_COMMAND, THREADS, WORKERS, api_token, database_url, request, web_server
 from tests.factories import make_user
 from tests.personas.builders import example_spec, new_twin
 from twins.models import Twin
@@ -166,3 +166,11 @@ def test_a_long_reply_does_not_hold_up_other_requests(committed_db, acme_owner):
             assert [future.result()[0] for future in slow] == [200, 200, 200]
     assert status == 200
     assert quick_seconds < slow_seconds / 2, quick_seconds
+
+
+def test_make_run_starts_the_server_these_tests_start():
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nrun: seed\n", 1)[1].split("\n\n", 1)[0]
+    assert " ".join(SERVER_COMMAND[1:]) in recipe.replace("$(PY)", "")
+    assert "runserver" not in recipe
+    assert "\nrun: export DEBUG := true\n" in makefile  # development says so, whatever DEBUG's default
