@@ -19,13 +19,14 @@ from chat.serializers import (
 from chat.services import chat_turn
 from chat.throttling import ChatRateThrottle
 from core.exceptions import error_body
+from core.openapi import errors
 from twins.selectors import twin_get_for_user
 
 
 class ChatView(APIView):
     throttle_classes = [ChatRateThrottle]
 
-    @extend_schema(request=ChatRequestSerializer, responses={200: ChatResponseSerializer})
+    @extend_schema(request=ChatRequestSerializer, responses={200: ChatResponseSerializer, **errors(429, 502)})
     def post(self, request, twin_id):
         twin = twin_get_for_user(request.user, twin_id)
         data = ChatRequestSerializer(data=request.data)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import Conflict, ValidationFailed
+from core.openapi import errors
 from personas.comparison import persona_spec_compare, suggested_version
 from personas.previews import prompt_plan_preview
 from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
@@ -70,7 +71,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         active = persona_spec_active(twin=self.twin(), user=request.user)
         return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
-    @extend_schema(request=PersonaSpecCreateSerializer, responses={201: PersonaSpecCreatedSerializer})
+    @extend_schema(request=PersonaSpecCreateSerializer, responses={
+        201: PersonaSpecCreatedSerializer,
+        **errors(**{"409": "The version already exists, or no patch number is left after the highest one."})})
     def create(self, request, twin_id=None):
         twin = self.twin()
         data = PersonaSpecCreateSerializer(data=request.data)
@@ -79,7 +82,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         body = PersonaSpecCreatedSerializer(_stored_version(persona_spec)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
+    @extend_schema(request=PersonaSpecGenerateSerializer, responses={
+        201: PersonaSpecGeneratedSerializer,
+        **errors(**{"409": "No patch number is left, or auto_publish was blocked."})})
     @action(detail=False, methods=["post"])
     def generate(self, request, twin_id=None):
         twin = self.twin()
@@ -124,7 +129,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         )
         return Response(VersionDiffSerializer(comparison).data)
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @extend_schema(request=PreviewRequestSerializer, responses={
+        200: PreviewSerializer, **errors(**{"409": "The version does not compile."})})
     @action(detail=True, methods=["post"])
     def preview(self, request, twin_id=None, version=None):
         """What a chat turn with this message would send to the model if this version were active."""
@@ -143,7 +149,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
             raise Conflict(f"Version {version} does not compile.", errors=exc.errors) from None
         return Response(PreviewSerializer(prompt).data)
 
-    @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
+    @extend_schema(request=PublishRequestSerializer, responses={200: PublishedSerializer, **errors(**{
+        "409": "The active version changed (expected_active_version), the publish policy blocks it, or the "
+        "version does not compile."})})
     @action(detail=True, methods=["post"])
     def publish(self, request, twin_id=None, version=None):
         twin = self.twin()
