@@ -99,7 +99,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("intent", str, enum=[*INTENT_LABELS],
                              description="Render both prompts for this intent (default: classify `message`; none without one)."),
-            OpenApiParameter("message", str, description="A sample user message for the prompt diff."),
+            OpenApiParameter("message", {"type": "string", "maxLength": PREVIEW_MESSAGE_MAX_LENGTH},
+                             description="A sample user message for the prompt diff."),
             OpenApiParameter("context", str, enum=sorted(INTERACTION_CONTEXTS),
                              description="Interaction context of the prompts (default: as chat decides for the caller)."),
         ],

@@ -5,7 +5,24 @@ from rest_framework import serializers
 
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.prompting import INTERACTION_CONTEXT_CHOICES
-from personas.spec import INTENT_LABELS
+from personas.spec import INTENT_LABELS, SEMVER_RE
+
+SEMVER_MAX_LENGTH = 40
+
+
+@extend_schema_field({"type": "string", "pattern": SEMVER_RE.pattern, "maxLength": SEMVER_MAX_LENGTH})
+class SemverField(serializers.CharField):
+    """MAJOR.MINOR.PATCH, without leading zeros. The services parse it (and bound each part), so the
+    message names the exact problem; the pattern documents it for clients."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=SEMVER_MAX_LENGTH, **kwargs)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True,
+                      "description": "A persona spec v1 document (see /api/schemas/persona-spec-v1.json)."})
+class SpecDocumentField(serializers.JSONField):
+    """Any JSON here; the services validate it as a persona spec and report every problem at once."""
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
@@ -25,8 +42,8 @@ class PersonaSpecSerializer(serializers.ModelSerializer):
 
 
 class PersonaSpecCreateSerializer(serializers.Serializer):
-    spec = serializers.JSONField(help_text="The persona spec v1 document (see /api/schemas/persona-spec-v1.json).")
-    version = serializers.CharField(required=False, max_length=40,
+    spec = SpecDocumentField(help_text="The persona spec v1 document (see /api/schemas/persona-spec-v1.json).")
+    version = SemverField(required=False,
                                     help_text="MAJOR.MINOR.PATCH; omitted: the next patch after the highest version.")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH, default="")
 
@@ -37,8 +54,8 @@ class PersonaSpecGenerateSerializer(serializers.Serializer):
 
 
 class PublishRequestSerializer(serializers.Serializer):
-    expected_active_version = serializers.CharField(
-        required=False, allow_null=True, max_length=40,
+    expected_active_version = SemverField(
+        required=False, allow_null=True,
         help_text="Publish only if this is still the active version (null: only if none is); else 409.",
     )
     reason = serializers.CharField(
