@@ -27,7 +27,7 @@ from personas.selectors import (
     twin_for_spec_access,
 )
 from personas.serializers import (
-    PREVIEW_MESSAGE_MAX_LENGTH,
+    DIFF_MESSAGE_MAX_LENGTH,
     ActivePersonaSpecSerializer,
     AuditEventSerializer,
     PersonaSpecCreatedSerializer,
@@ -99,7 +99,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("intent", str, enum=[*INTENT_LABELS],
                              description="Render both prompts for this intent (default: classify `message`; none without one)."),
-            OpenApiParameter("message", {"type": "string", "maxLength": PREVIEW_MESSAGE_MAX_LENGTH},
+            OpenApiParameter("message", {"type": "string", "maxLength": DIFF_MESSAGE_MAX_LENGTH},
                              description="A sample user message for the prompt diff."),
             OpenApiParameter("context", str, enum=sorted(INTERACTION_CONTEXTS),
                              description="Interaction context of the prompts (default: as chat decides for the caller)."),
@@ -120,8 +120,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         if context is not None and context not in INTERACTION_CONTEXTS:
             errors.append({"path": "/context", "message": f"one of {', '.join(sorted(INTERACTION_CONTEXTS))}"})
         message = request.query_params.get("message", "")
-        if len(message) > PREVIEW_MESSAGE_MAX_LENGTH:
-            errors.append({"path": "/message", "message": f"at most {PREVIEW_MESSAGE_MAX_LENGTH} characters"})
+        if len(message) > DIFF_MESSAGE_MAX_LENGTH:
+            errors.append({"path": "/message", "message": f"at most {DIFF_MESSAGE_MAX_LENGTH} characters in a query "
+                                                         "string; POST .../preview takes longer ones"})
         if errors:
             raise ValidationFailed("Invalid query parameters.", errors=errors)
         comparison = persona_spec_compare(

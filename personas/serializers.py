@@ -146,6 +146,10 @@ class PromptTraceSerializer(serializers.Serializer):
 
 
 PREVIEW_MESSAGE_MAX_LENGTH = 8000  # as a chat message
+# The diff's sample message travels in the query string: at 12 bytes a character once percent-encoded
+# (4-byte UTF-8), 300 keep the request line within gunicorn's default limit (4094 bytes), beyond which
+# gunicorn answers an HTML 414 before the API sees the request. Longer messages: POST .../preview.
+DIFF_MESSAGE_MAX_LENGTH = 300
 
 
 class PreviewRequestSerializer(serializers.Serializer):
