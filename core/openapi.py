@@ -6,7 +6,8 @@ operation instead of each view repeating them:
 
 - any operation: 400 (a malformed request, e.g. an invalid Content-Length; a bad query parameter),
   404 (an unknown twin, version, case, run or page, or no tenant at this host), 413 (a declared body
-  over the limit, whatever the method) and 503 (the database is unavailable);
+  over the limit, whatever the method), 414 and 431 (a request line or headers over gunicorn's limits,
+  answered in JSON by config.gunicorn_worker) and 503 (the database is unavailable);
 - one that needs credentials: 401 (none or invalid) and 403 (not allowed; a session without CSRF);
 - one that takes a body: 415 (not a media type it parses);
 - what a view cannot be seen to do from outside, it declares with `errors(...)` in its
@@ -49,13 +50,15 @@ DESCRIPTIONS = {
     404: "Not found: an unknown or invisible twin, version, case, run or page, or no tenant at this host.",
     409: "Conflicts with the current state.",
     413: "The request body is over the size limit.",
+    414: "The request line is over the server's limit (gunicorn: 4094 bytes).",
     415: "Unsupported media type: send application/json.",
     429: "Too many requests: wait for the seconds in Retry-After.",
+    431: "Request headers over the server's limits.",
     502: "The model endpoint failed.",
     503: "The database is unavailable: try again shortly.",
 }
 
-ALWAYS = (400, 404, 413, 503)
+ALWAYS = (400, 404, 413, 414, 431, 503)
 WITH_CREDENTIALS = (401, 403)
 WITH_BODY = (415,)
 

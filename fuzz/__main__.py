@@ -37,7 +37,7 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "CHAT_THROTTLE_RATE": os.environ.get("FUZZ_CHAT_THROTTLE_RATE", "100000/min")}
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "config.gunicorn_worker.JsonErrorThreadWorker",
          "--workers", "2", "--threads", "4", "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
@@ -80,7 +80,7 @@ def main() -> int:
             str(BIN / "schemathesis"), "run", f"http://127.0.0.1:{port}/api/schema/?format=json",
             "--header", f"Host: {FUZZ_HOST}", "--header", f"Authorization: Token {token}",
             "--checks", CHECKS, "--max-examples", str(per_operation),
-            "--phases", "examples,coverage,fuzzing,stateful", "--workers", "2",
+            "--phases", "examples,coverage,fuzzing,stateful", "--workers", "1",
             "--seed", os.environ.get("FUZZ_SEED", "1"), "--request-timeout", "30",
             "--report", "junit", "--report-dir", str(REPORT_DIR),
         ]

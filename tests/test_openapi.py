@@ -52,7 +52,7 @@ def test_every_operation_documents_its_errors_in_the_one_error_shape(db):
     assert _generated()["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
     for path, method, operation in _operations():
         responses = operation["responses"]
-        expected = {"400", "404", "413", "503"}
+        expected = {"400", "404", "413", "414", "431", "503"}
         if any(operation.get("security", [{}])):
             expected |= {"401", "403"}
         if "requestBody" in operation:
