@@ -7,7 +7,7 @@ stored version's number into publish, diff, preview...): clients and the statefu
 
 from __future__ import annotations
 
-from core.openapi import add_error_responses
+from core.openapi import add_error_responses, add_input_limits
 
 TWIN_OPERATIONS = [
     "twins_retrieve", "twins_partial_update", "twins_memories_list", "twins_memories_create",
@@ -57,8 +57,9 @@ LINKS = {
 
 
 def postprocess_schema(result, generator, request, public):
-    """POSTPROCESSING_HOOKS entry: errors on every operation, then links."""
+    """POSTPROCESSING_HOOKS entry: errors on every operation, the input limits, then links."""
     add_error_responses(result)
+    add_input_limits(result)
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             for status, links in LINKS.get(operation.get("operationId"), {}).items():

@@ -13,11 +13,20 @@ operation instead of each view repeating them:
 - what a view cannot be seen to do from outside, it declares with `errors(...)` in its
   `extend_schema(responses=...)`: 409 (a conflict with the current state), 429 (throttled), 502 (the
   model endpoint failed).
+
+`add_input_limits` writes the limits every JSON body keeps (core.input_limits) into the request
+schemas, where JSON Schema can say them: string and key lengths, no NUL character, numbers within
+±2^53, and the same for free-form values and the unknown fields a body may carry (ignored, but
+checked). Nesting depth (64) and key limits (OpenAPI 3.0 has no propertyNames) are not expressible
+and stay in the descriptions.
 """
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
+
+from core.input_limits import MAX_ABS_INTEGER, MAX_STRING_LENGTH
 
 ERROR_SCHEMA_NAME = "Error"
 ERROR_SCHEMA_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
@@ -94,3 +103,83 @@ def add_error_responses(schema: dict) -> dict:
                 responses.setdefault(str(status), _response(status))
             operation["responses"] = dict(sorted(responses.items()))
     return schema
+
+
+# --- the input limits, in the request schemas ---------------------------------------------------
+
+JSON_VALUE_NAME = "JsonValue"
+JSON_VALUE_REF = {"$ref": f"#/components/schemas/{JSON_VALUE_NAME}"}
+NO_NUL = "^[^\\u0000]*$"
+
+JSON_VALUE_SCHEMA = {
+    "description": "Any JSON value within the input limits: strings up to 262,144 characters and keys up to "
+    "1,000, no NUL character, numbers within ±2^53, at most 64 levels of nesting.",
+    "nullable": True,
+    "oneOf": [
+        {"type": "string", "maxLength": MAX_STRING_LENGTH, "pattern": NO_NUL},
+        {"type": "number", "minimum": -MAX_ABS_INTEGER, "maximum": MAX_ABS_INTEGER},
+        {"type": "boolean"},
+        {"type": "array", "items": JSON_VALUE_REF},
+        {"type": "object", "additionalProperties": JSON_VALUE_REF},
+    ],
+}
+
+
+def _limit(node: dict) -> None:
+    """Add the limits to one schema node and, recursively, to what it contains (not through $ref)."""
+    kind = node.get("type")
+    if kind == "string" and "enum" not in node and "format" not in node:
+        node.setdefault("maxLength", MAX_STRING_LENGTH)
+        node.setdefault("pattern", NO_NUL)
+    elif kind in ("integer", "number"):
+        node.setdefault("minimum", -MAX_ABS_INTEGER)
+        node.setdefault("maximum", MAX_ABS_INTEGER)
+    elif kind == "array":
+        if node.get("items") in (None, {}):
+            node["items"] = JSON_VALUE_REF
+        else:
+            _limit(node["items"])
+    elif kind == "object" or "properties" in node:
+        for child in node.get("properties", {}).values():
+            _limit(child)
+        extra = node.get("additionalProperties", True)
+        if extra is True or extra == {}:
+            node["additionalProperties"] = JSON_VALUE_REF  # unknown fields are ignored, but checked
+        elif isinstance(extra, dict):
+            _limit(extra)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for child in node.get(keyword, []):
+            _limit(child)
+    if not kind and not node.get("$ref") and not any(k in node for k in ("allOf", "anyOf", "oneOf", "enum")):
+        node.update({**JSON_VALUE_REF, **{k: v for k, v in node.items() if k == "description"}})
+
+
+def add_input_limits(schema: dict) -> dict:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components[JSON_VALUE_NAME] = JSON_VALUE_SCHEMA
+    request_schemas = [component for name, component in components.items() if name.endswith("Request")]
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            # Only JSON bodies keep these limits (a JSON Lines body is text, parsed line by line).
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if "$ref" not in media.get("schema", {"$ref": ""}):
+                request_schemas.append(media["schema"])
+    for node in request_schemas:
+        _limit(node)
+    return schema
+
+
+def closed_request_body(serializer_class):
+    """Class decorator: the server refuses fields this body does not name, so its request schema says
+    `additionalProperties: false` (most bodies ignore unknown fields instead)."""
+
+    class ClosedRequestBody(OpenApiSerializerExtension):
+        target_class = serializer_class
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_basic_serializer(self.target, direction)
+            if direction == "request":
+                schema["additionalProperties"] = False
+            return schema
+
+    return serializer_class

@@ -104,7 +104,7 @@ class EvalCaseImportView(APIView):
     parser_classes = [JsonLinesParser, JSONParser]
 
     @extend_schema(request={JSONL_MEDIA_TYPE: str, "application/json": {"type": "object", "properties": {
-        "jsonl": {"type": "string"}}}}, responses=ImportResultSerializer)
+        "jsonl": {"type": "string"}}, "required": ["jsonl"]}}, responses=ImportResultSerializer)
     def post(self, request, twin_id):
         twin = twin_for_spec_access(request.user, twin_id)
         body = request.data

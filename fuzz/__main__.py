@@ -4,7 +4,8 @@ Starts gunicorn (gthread) on a free port, seeds the `fuzz` tenant (its own schem
 the end), and runs every operation of the schema on fuzz.localhost with the stateful phase following
 the schema's links. Fails on any 5xx, any status, content type or body the schema does not document
 (so any non-JSON error). FUZZ_CASES (default 1000) is the least number of generated cases: it sets
-schemathesis' examples per operation. Exit status: schemathesis'.
+schemathesis' examples per operation. FUZZ_CHECKS replaces the list of checks (e.g. to explore with
+positive_data_acceptance). Exit status: schemathesis'.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main() -> int:
         command = [
             str(BIN / "schemathesis"), "run", f"http://127.0.0.1:{port}/api/schema/?format=json",
             "--header", f"Host: {FUZZ_HOST}", "--header", f"Authorization: Token {token}",
-            "--checks", CHECKS, "--max-examples", str(per_operation),
+            "--checks", os.environ.get("FUZZ_CHECKS", CHECKS), "--max-examples", str(per_operation),
             "--phases", "examples,coverage,fuzzing,stateful", "--workers", "1",
             "--seed", os.environ.get("FUZZ_SEED", "1"), "--request-timeout", "30",
             "--report", "junit", "--report-dir", str(REPORT_DIR),

@@ -111,3 +111,21 @@ def test_the_contract_check_refuses_what_the_schema_does_not_describe(db):
         check_response("GET", twin, JsonResponse({"detail": "Not found."}, status=404))
     with pytest.raises(ContractViolation, match="not JSON"):
         check_response("GET", "/api/nothing-here", HttpResponse("<h1>Not found</h1>", status=404))
+
+
+def test_request_schemas_carry_the_input_limits(db):
+    from core.input_limits import MAX_ABS_INTEGER, MAX_STRING_LENGTH
+
+    schemas = _generated()["components"]["schemas"]
+    value = {"$ref": "#/components/schemas/JsonValue"}
+    twin = schemas["TwinCreateRequest"]
+    assert twin["additionalProperties"] == value  # unknown fields are ignored, within the limits
+    assert twin["properties"]["name"]["pattern"] == r"^[^\u0000]*$"
+    assert twin["properties"]["settings"]["additionalProperties"] == value
+    assert schemas["PersonaSpecCreateRequest"]["properties"]["spec"]["additionalProperties"] == value
+    string, number = schemas["JsonValue"]["oneOf"][:2]
+    assert string["maxLength"] == MAX_STRING_LENGTH and number["maximum"] == MAX_ABS_INTEGER
+    assert schemas["EvalCaseInputRequest"]["additionalProperties"] is False  # the case schema refuses them
+    assert schemas["ExpectInputRequest"]["properties"]["min_words"]["maximum"] == 5000
+    import_body = _generated()["paths"]["/api/twins/{twin_id}/eval-cases/import/"]["post"]["requestBody"]["content"]
+    assert import_body["application/json"]["schema"]["required"] == ["jsonl"]
