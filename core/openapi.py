@@ -166,7 +166,21 @@ def add_input_limits(schema: dict) -> dict:
                 request_schemas.append(media["schema"])
     for node in request_schemas:
         _limit(node)
+    _mark_required_bodies(schema)
     return schema
+
+
+def _mark_required_bodies(schema: dict) -> None:
+    """A JSON body with required fields cannot be left out: the server answers 400 without one."""
+    components = schema["components"]["schemas"]
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            body = operation.get("requestBody")
+            json_schema = (body or {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" in json_schema:
+                json_schema = components.get(json_schema["$ref"].rsplit("/", 1)[-1], {})
+            if json_schema.get("required"):
+                body["required"] = True
 
 
 def closed_request_body(serializer_class):

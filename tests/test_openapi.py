@@ -129,3 +129,4 @@ def test_request_schemas_carry_the_input_limits(db):
     assert schemas["ExpectInputRequest"]["properties"]["min_words"]["maximum"] == 5000
     import_body = _generated()["paths"]["/api/twins/{twin_id}/eval-cases/import/"]["post"]["requestBody"]["content"]
     assert import_body["application/json"]["schema"]["required"] == ["jsonl"]
+    assert _generated()["paths"]["/api/twins/"]["post"]["requestBody"]["required"] is True
