@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-dev migrate seed run test bench load check stop-db clean-data intent-model editor
+.PHONY: install install-dev migrate seed run test bench load fuzz check stop-db clean-data intent-model editor
 
 # The service's packages only (`make run`, production).
 $(STAMP): requirements.txt
@@ -65,12 +65,18 @@ intent-model: install-dev
 # Needs node 20+ and npm; `make run` and `make test` never do.
 editor:
 	cd frontend && npm ci --no-audit --no-fund && npm run build
+
 # 50 clients for 60 s against the production server setup (bench/load.py: gunicorn, DEBUG off, Redis);
 # fails on any 5xx, a twin without exactly one active version, or a publish without its audit event.
 # DEBUG is on only for the migration and the runner's own set-up; the server it starts runs with it off.
 load: export DEBUG := true
 load: migrate
 	$(PY) -m bench.load
+
+# schemathesis over real HTTP on a fresh tenant: every operation, stateful links, FUZZ_CASES (default
+# 1000) generated cases at least; fails on a 5xx or anything the OpenAPI schema does not document.
+fuzz: install-dev migrate
+	$(PY) -m fuzz
 
 # The embedded server stops by itself when the last process using it exits normally; after a
 # kill -9 (or a background job killed with SIGTERM) it keeps running until this.

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import Conflict, ValidationFailed
+from core.openapi import errors
 from personas.comparison import persona_spec_compare, suggested_version
 from personas.previews import prompt_plan_preview
 from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
@@ -28,7 +29,7 @@ from personas.selectors import (
     version_not_found,
 )
 from personas.serializers import (
-    PREVIEW_MESSAGE_MAX_LENGTH,
+    DIFF_MESSAGE_MAX_LENGTH,
     ActivePersonaSpecSerializer,
     AuditEventSerializer,
     PersonaSpecCreatedSerializer,
@@ -74,7 +75,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         active = persona_spec_active(twin=self.twin(), user=request.user)
         return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
-    @extend_schema(request=PersonaSpecCreateSerializer, responses={201: PersonaSpecCreatedSerializer})
+    @extend_schema(request=PersonaSpecCreateSerializer, responses={
+        201: PersonaSpecCreatedSerializer,
+        **errors(**{"409": "The version already exists, or no patch number is left after the highest one."})})
     def create(self, request, twin_id=None):
         twin = self.twin()
         data = PersonaSpecCreateSerializer(data=request.data)
@@ -83,7 +86,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         body = PersonaSpecCreatedSerializer(_stored_version(persona_spec)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
+    @extend_schema(request=PersonaSpecGenerateSerializer, responses={
+        201: PersonaSpecGeneratedSerializer,
+        **errors(**{"409": "No patch number is left, or auto_publish was blocked."})})
     @action(detail=False, methods=["post"])
     def generate(self, request, twin_id=None):
         twin = self.twin()
@@ -98,7 +103,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("intent", str, enum=[*INTENT_LABELS],
                              description="Render both prompts for this intent (default: classify `message`; none without one)."),
-            OpenApiParameter("message", str, description="A sample user message for the prompt diff."),
+            OpenApiParameter("message", {"type": "string", "maxLength": DIFF_MESSAGE_MAX_LENGTH},
+                             description="A sample user message for the prompt diff."),
             OpenApiParameter("context", str, enum=sorted(INTERACTION_CONTEXTS),
                              description="Interaction context of the prompts (default: as chat decides for the caller)."),
         ],
@@ -118,8 +124,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         if context is not None and context not in INTERACTION_CONTEXTS:
             errors.append({"path": "/context", "message": f"one of {', '.join(sorted(INTERACTION_CONTEXTS))}"})
         message = request.query_params.get("message", "")
-        if len(message) > PREVIEW_MESSAGE_MAX_LENGTH:
-            errors.append({"path": "/message", "message": f"at most {PREVIEW_MESSAGE_MAX_LENGTH} characters"})
+        if len(message) > DIFF_MESSAGE_MAX_LENGTH:
+            errors.append({"path": "/message", "message": f"at most {DIFF_MESSAGE_MAX_LENGTH} characters in a query "
+                                                         "string; POST .../preview takes longer ones"})
         if errors:
             raise ValidationFailed("Invalid query parameters.", errors=errors)
         comparison = persona_spec_compare(
@@ -128,7 +135,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         )
         return Response(VersionDiffSerializer(comparison).data)
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @extend_schema(request=PreviewRequestSerializer, responses={
+        200: PreviewSerializer, **errors(**{"409": "The version does not compile."})})
     @action(detail=True, methods=["post"])
     def preview(self, request, twin_id=None, version=None):
         """What a chat turn with this message would send to the model if this version were active."""
@@ -147,7 +155,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
             raise Conflict(f"Version {version} does not compile.", errors=exc.errors) from None
         return Response(PreviewSerializer(prompt).data)
 
-    @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
+    @extend_schema(request=PublishRequestSerializer, responses={200: PublishedSerializer, **errors(**{
+        "409": "The active version changed (expected_active_version), the publish policy blocks it, or the "
+        "version does not compile."})})
     @action(detail=True, methods=["post"])
     def publish(self, request, twin_id=None, version=None):
         # The twin and the version in one query; a missing version is still a 404 after a bad body's 400.
