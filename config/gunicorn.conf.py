@@ -27,7 +27,9 @@ DEBUG = _env_bool("DEBUG", False)
 wsgi_app = "config.wsgi:application"
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 
-worker_class = "gthread"
+# gthread, with gunicorn's own error pages (400, 414, 431: a request it refuses before Django sees it)
+# written as the API's JSON errors (config/gunicorn_worker.py).
+worker_class = "config.gunicorn_worker.JsonErrorThreadWorker"
 # Two processes by default (this machine class has 2 cores); more cores, more workers.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))

@@ -3,8 +3,8 @@
 gunicorn answers some requests before Django sees them: a request line over `limit_request_line`
 (414), too many or too large headers (431/400), a malformed request line (400). Its stock answer is
 an HTML page. This worker swaps gunicorn's error writer, in the worker process only, for one that
-writes the API's error body (`{"detail", "errors"}`). Use it with
-`--worker-class config.gunicorn_worker.JsonErrorThreadWorker` (`make fuzz` does).
+writes the API's error body (`{"detail", "errors"}`). config/gunicorn.conf.py uses it, so `make run`,
+production, `make load` and `make fuzz` all answer this way.
 """
 
 from __future__ import annotations

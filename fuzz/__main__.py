@@ -38,8 +38,9 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "CHAT_THROTTLE_RATE": os.environ.get("FUZZ_CHAT_THROTTLE_RATE", "100000/min")}
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "config.gunicorn_worker.JsonErrorThreadWorker",
-         "--workers", "2", "--threads", "4", "--timeout", "60", "--log-level", "warning"],
+        # The production worker setup (config/gunicorn.conf.py), bound to a free port of the loopback.
+        [str(BIN / "gunicorn"), "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -55,3 +55,10 @@ def test_a_request_line_over_the_limit_is_a_json_414(tmp_path):
     assert b"Content-Type: application/json" in head
     error = json.loads(body)
     assert set(error) == {"detail", "errors"} and error["detail"].startswith("URI Too Long")
+
+
+def test_the_production_worker_setup_uses_this_worker():
+    import runpy
+
+    settings = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "config.gunicorn_worker.JsonErrorThreadWorker"
