@@ -57,8 +57,14 @@ def test_a_request_line_over_the_limit_is_a_json_414(tmp_path):
     assert set(error) == {"detail", "errors"} and error["detail"].startswith("URI Too Long")
 
 
-def test_the_production_worker_setup_uses_this_worker():
+def test_the_production_worker_setup_uses_this_worker(monkeypatch):
+    import os
     import runpy
 
+    # The file sets variables for the workers it configures: keep them out of this process's later tests.
+    for name in ("DATABASE_POOL_MAX_SIZE", "PGAPPNAME"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
     settings = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
     assert settings["worker_class"] == "config.gunicorn_worker.JsonErrorThreadWorker"
