@@ -10,7 +10,7 @@ export DEBUG ?= true
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-dev migrate seed run test bench check stop-db clean-data
+.PHONY: install install-dev migrate seed run test bench load fuzz check stop-db clean-data intent-model editor
 
 # The service's packages only (`make run`, production).
 $(STAMP): requirements.txt
@@ -36,13 +36,17 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo --port $(PORT)
 
+# Development runs the production server (gunicorn, config/gunicorn.conf.py) with DEBUG on: it reloads
+# on code changes, reads chunked bodies and keeps a bounded pool of database connections, as production
+# does. DEBUG is set here, for `run` and what it runs first (seed, migrate), whatever the default.
+run: export DEBUG := true
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://localhost:$(PORT)/ (tenants: http://acme.localhost:$(PORT)/, http://globex.localhost:$(PORT)/)"
 	@echo "A background worker runs evaluation jobs beside the web server; Ctrl-C stops both."
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py procrastinate worker --queues evaluations --name dev-worker & worker=$$!; \
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	PORT=$(PORT) $(PY) -m gunicorn --config config/gunicorn.conf.py
 
 test: install-dev
 	$(PY) -m pytest
@@ -54,6 +58,27 @@ check: install-dev
 
 bench: migrate
 	$(PY) -m bench
+
+# Retrain the intent classifier from tests/personas/data/intents.jsonl (docs/intents.md).
+intent-model: install-dev
+	$(PY) -m personas.intents.train
+
+# The admin's spec editor: rebuilds static/editor/ (committed) from frontend/ after a change there.
+# Needs node 20+ and npm; `make run` and `make test` never do.
+editor:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+# 50 clients for 60 s against the production server setup (bench/load.py: gunicorn, DEBUG off, Redis);
+# fails on any 5xx, a twin without exactly one active version, or a publish without its audit event.
+# DEBUG is on only for the migration and the runner's own set-up; the server it starts runs with it off.
+load: export DEBUG := true
+load: migrate
+	$(PY) -m bench.load
+
+# schemathesis over real HTTP on a fresh tenant: every operation, stateful links, FUZZ_CASES (default
+# 1000) generated cases at least; fails on a 5xx or anything the OpenAPI schema does not document.
+fuzz: install-dev migrate
+	$(PY) -m fuzz
 
 # The embedded server stops by itself when the last process using it exits normally; after a
 # kill -9 (or a background job killed with SIGTERM) it keeps running until this.

@@ -30,6 +30,7 @@ from chat.services import ChatTurnResult, chat_turn, chat_turn_prepare, chat_tur
 from chat.throttling import ChatRateThrottle
 from core.errors import DomainError
 from core.exceptions import DATABASE_UNAVAILABLE, error_body
+from core.openapi import errors
 from twins.selectors import twin_get_for_user
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class ChatView(APIView):
                 ChatResponseSerializer, description="The reply and its trace; with `stream`, the Server-Sent Events "
                 "described above (`text/event-stream`)."),
             (200, EVENT_STREAM): OpenApiResponse(OpenApiTypes.STR),
+            **errors(429, 502),
         },
         description=STREAM_DESCRIPTION,
     )

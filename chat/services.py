@@ -3,8 +3,8 @@ the trace), whole or streamed, and the prompt-snapshot store it uses. Reads are 
 
 Nothing is written until the provider has answered in full: a failed turn, a stream that fails
 midway and a stream whose reader went away leave no orphan user message, no partial reply and no
-empty conversation behind. Both messages are then stored in one short transaction, so no transaction
-stays open while a reply streams.
+empty conversation behind. The turn is then stored in one SQL statement (chat/turn_writes.py), so no
+transaction stays open while a reply streams.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from contextlib import closing
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from chat.llm import ChatTurn
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
@@ -24,6 +23,7 @@ from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
 from chat.runtime import Answer, answer, answer_stream
 from chat.selectors import conversation_for
+from chat.turn_writes import store_turn
 from core.errors import NotFound, ValidationFailed
 from core.lru import BoundedLRU
 from personas.prompting import SystemPrompt, default_interaction_context
@@ -104,22 +104,26 @@ def chat_turn_stream(*, turn: PreparedTurn, provider=None) -> Iterator[str | Cha
 
 
 def _chat_turn_store(turn: PreparedTurn, answered: Answer) -> ChatTurnResult:
-    conversation = turn.conversation
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(
-                id=uuid.uuid4(), twin=turn.twin, user=turn.user, interaction_context=turn.interaction_context,
-                title=turn.message[:TITLE_LENGTH],
-            )
-        elif not Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now()):
-            # Deleted while the model answered (another tab, an admin): a turn needs its conversation.
-            raise NotFound("The conversation was deleted while its reply was written.")
-        _store_prompt_snapshot(answered.trace["prompt_fingerprint"], turn.prompt.text)
-        user_message, reply = Message.objects.bulk_create([
-            Message(conversation=conversation, role=Message.Role.USER, content=turn.message),
-            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=answered.completion.text,
-                    trace=answered.trace),
-        ])
+    conversation, trace = turn.conversation, answered.trace
+    is_new = conversation is None
+    if is_new:
+        conversation = Conversation(id=uuid.uuid4(), twin=turn.twin, user=turn.user,
+                                    interaction_context=turn.interaction_context, title=turn.message[:TITLE_LENGTH])
+    user_message = Message(conversation=conversation, role=Message.Role.USER, content=turn.message)
+    reply = Message(conversation=conversation, role=Message.Role.ASSISTANT, content=answered.completion.text,
+                    trace=trace)
+    # One statement, atomic by itself: no transaction round trips (chat/turn_writes.py).
+    snapshot_key = f"{connection.schema_name}:{trace['prompt_fingerprint']}"
+    snapshot = None if snapshot_key in stored_fingerprints else PromptSnapshot(
+        fingerprint=trace["prompt_fingerprint"], text=turn.prompt.text)
+    try:
+        store_turn(conversation=conversation, is_new=is_new, messages=[user_message, reply], snapshot=snapshot)
+    except NotFound:
+        # Deleted while the model answered (another tab, an admin): a turn needs its conversation.
+        raise NotFound("The conversation was deleted while its reply was written.") from None
+    if snapshot is not None:
+        # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
+        transaction.on_commit(lambda: stored_fingerprints.put(snapshot_key, True))
     return ChatTurnResult(conversation, user_message, reply)
 
 
@@ -127,13 +131,4 @@ def _chat_turn_store(turn: PreparedTurn, answered: Answer) -> ChatTurnResult:
 # changes (its key is the hash of its text), so once stored there is no need to send its ~14 KB again
 # with every reply made from the same prompt.
 stored_fingerprints: BoundedLRU[bool] = BoundedLRU(4096)
-
-
-def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
-    key = f"{connection.schema_name}:{fingerprint}"
-    if key in stored_fingerprints:
-        return
-    PromptSnapshot.objects.bulk_create([PromptSnapshot(fingerprint=fingerprint, text=text)], ignore_conflicts=True)
-    # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
-    transaction.on_commit(lambda: stored_fingerprints.put(key, True))
 

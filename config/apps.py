@@ -11,5 +11,9 @@ class ConfigConfig(AppConfig):
 
     def ready(self):
         from core.staticfiles import check_collected_static_files
+        from core.tenant_routes import forget_routes_on_change
 
+        from .models import Domain, Tenant
+
+        forget_routes_on_change(tenant_model=Tenant, domain_model=Domain)
         checks.register(check_collected_static_files, checks.Tags.staticfiles, deploy=True)

@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error responses on every operation and links between operations (config.openapi).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi.postprocess_schema"],
     # One name for a choice set that several fields use.
     # One name per choice set, the same wherever it appears (drf-spectacular would number clashes).
     "ENUM_NAME_OVERRIDES": {

@@ -3,9 +3,12 @@
 It is the default provider, so a fresh checkout, the test suite and demos work with no network and
 no key, and its replies are stable enough to assert on. It answers in one of two ways:
 
-1. With a spec, the canonical example that best fits the message: examples whose prompt covers at
-   least half of the message's content words qualify; among them one of the same intent wins, then
-   the one covering more words, then the earlier one. Its response is returned verbatim.
+1. With a spec, the canonical example that best fits the message: only examples labelled with the
+   message's intent qualify, and only when their prompt covers at least half of the message's content
+   words; the one covering more words wins, then the earlier one. Its response is returned verbatim.
+   An example of another intent never answers: "How much did we raise in the seed round?" shares
+   every word with "How much should we raise for our seed round?", but a factual question must not
+   get a fundraising opinion, nor a request to forge a signature an example about signing terms.
 2. Otherwise a short first-person reply assembled from the persona: an opener for the intent, the
    stance on a topic the message names, the most relevant constitution line for boundary, factual
    and clarifying intents, and a signature phrase. Without a spec (legacy twins) the same assembly
@@ -179,6 +182,8 @@ def _best_example(
     required = MIN_EXAMPLE_COVERAGE * len(needles)
     best, best_rank = None, None
     for example in examples:
+        if example.get("intent_label") != intent_label:
+            continue
         prompt, response = example.get("prompt"), example.get("response")
         if not (isinstance(prompt, str) and isinstance(response, str) and response):
             continue
@@ -189,9 +194,8 @@ def _best_example(
                 covered += 1
         if covered < required:
             continue
-        rank = (example.get("intent_label") == intent_label, covered)
-        if best_rank is None or rank > best_rank:  # strictly greater: earlier examples win ties
-            best, best_rank = example, rank
+        if best_rank is None or covered > best_rank:  # strictly greater: earlier examples win ties
+            best, best_rank = example, covered
     return best
 
 

@@ -213,3 +213,18 @@ def test_a_version_page_shows_its_replies_with_a_link(acme, globex, owner, twin)
         from chat.selectors import version_usage
 
         assert version_usage(twin_id=twin.pk, version="1.0.0").replies == 0
+
+
+def test_the_offline_badge_says_what_the_reply_was_made_from(acme, owner, twin):
+    # Regression: on the legacy persona the badge claimed the reply came "from the spec".
+    with schema_context("acme"):
+        legacy = new_twin(owner, name="Legacy twin")
+    client = login(acme, owner)
+
+    spec_page = client.get(client.post(f"/twins/{twin.pk}/chat", {"message": "Hi Maya!"})["Location"]).content.decode()
+    legacy_page = client.get(client.post(f"/twins/{legacy.pk}/chat", {"message": "Hi!"})["Location"]).content.decode()
+
+    assert "canonical example for this intent" in spec_page and "no usable persona spec" not in spec_page
+    assert "no usable persona spec" in legacy_page and "from the spec" not in legacy_page
+    # How the intent was decided, beside it.
+    assert '<span class="muted small" data-testid="intent-source">rule · 1.00</span>' in spec_page

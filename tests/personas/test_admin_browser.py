@@ -18,6 +18,7 @@ from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
 from tests.personas.builders import example_spec, new_twin
+from tests.personas.editor_support import replace_editor_text, wait_for_editor
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     # The twin's page: its active version, and a way to start a new draft from it.
     page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
     page.click("text=New draft from active version")
-    page.wait_for_selector("#id_spec_text")
+    wait_for_editor(page)
     assert "The editor starts from" in page.inner_text(".persona-start")
     spec = json.loads(page.input_value("#id_spec_text"))
     assert "version" not in spec
@@ -70,7 +71,7 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     # A mistake first: the errors come back on the form, with their JSON Pointer paths.
     broken = json.loads(json.dumps(spec))
     broken["procedural_modules"][0]["few_shot_ids"] = ["ex.missing"]
-    page.fill("#id_spec_text", json.dumps(broken, indent=2))
+    replace_editor_text(page, json.dumps(broken, indent=2))
     page.fill("#id_notes", "Adds a falsifiability rule.")
     page.click("input[name=_save]")
     page.wait_for_selector(".errornote")
@@ -79,9 +80,10 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     assert statuses(twin) == {"1.0.0": "active"}
     screenshot(page, "admin-add-errors")
 
-    page.fill("#id_spec_text", json.dumps(spec, indent=2))
+    wait_for_editor(page)
+    replace_editor_text(page, json.dumps(spec))
     page.click("button:has-text('Format JSON')")
-    assert page.inner_text(".persona-editor-status") == "Valid JSON."
+    assert page.inner_text(".spec-editor-status") == "Formatted: keys in the schema's order."
     screenshot(page, "admin-add-from-active")
     page.click("input[name=_save]")
 
