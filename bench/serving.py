@@ -1,7 +1,8 @@
 """The production server layout for benchmarks: gunicorn with gthread workers on 127.0.0.1, DEBUG off.
 
-`config/gunicorn.conf.py` is the documented production worker setup when it exists; until then the
-same layout is given on the command line (gthread, GUNICORN_WORKERS × GUNICORN_THREADS).
+`config/gunicorn.conf.py` is the documented production worker setup (gthread workers; their number
+and threads from WEB_CONCURRENCY and WEB_THREADS, which its connection pool size follows); without it
+the same layout is given on the command line.
 """
 
 from __future__ import annotations
@@ -33,15 +34,16 @@ def server_env(hosts: str, **extra: str) -> dict:
 
 
 def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--workers", str(workers), "--threads", str(threads)]
-    if GUNICORN_CONF.exists():
-        return command[:4] + ["-c", str(GUNICORN_CONF)] + command[4:]
-    return command + ["--worker-class", "gthread"]
+    if GUNICORN_CONF.exists():  # workers and threads go by environment (start_gunicorn)
+        return [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
+                "--log-level", "warning"]
+    return [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+            "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)]
 
 
 def start_gunicorn(port: int, env: dict, *, workers: int, threads: int, host: str) -> subprocess.Popen:
     """Start gunicorn and wait until `host` answers /health."""
+    env = {**env, "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads), "PORT": str(port)}
     server = subprocess.Popen(gunicorn_command(port, workers, threads), cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

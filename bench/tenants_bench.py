@@ -160,8 +160,8 @@ def get(connection, path: str, hostname: str, token: str, body: dict | None = No
 
 
 def serve_every_tenant(credentials: list[tuple[str, str]], rounds: int) -> dict:
-    workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-    threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    threads = int(os.environ.get("WEB_THREADS", "8"))
     extra = {"CACHE_KEY_PREFIX": f"bench-tenants-{os.getpid()}"} if os.environ.get("REDIS_URL") else {}
     port = serving.free_port()
     server = serving.start_gunicorn(port, serving.server_env(".localhost", **extra), workers=workers,

@@ -100,8 +100,8 @@ def typical_twin(owner_id: int) -> str:
 def run(token: str, spec_twin: str) -> dict:
     seconds = float(os.environ.get("BENCH_THROUGHPUT_SECONDS", "6"))
     clients = int(os.environ.get("BENCH_CLIENTS", "8"))
-    workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-    threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    threads = int(os.environ.get("WEB_THREADS", "8"))
     extra = {"CACHE_KEY_PREFIX": f"bench-{os.getpid()}"} if os.environ.get("REDIS_URL") else {}
     port = serving.free_port()
     server = serving.start_gunicorn(port, serving.server_env(HOST, **extra), workers=workers, threads=threads, host=HOST)

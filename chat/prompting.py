@@ -9,7 +9,7 @@ import logging
 
 from django.db import DatabaseError
 
-from personas.intents import classify_intent
+from personas.intents import classify
 from personas.prompting import FALLBACK_NO_ACTIVE_SPEC, SystemPrompt, render_system_prompt
 from personas.selectors import active_compiled_persona
 from personas.spec import SpecValidationError
@@ -24,7 +24,7 @@ def build_system_prompt(twin, user_message: str, interaction_context: str) -> tu
 
 
 def assemble_system_prompt(twin, user_message: str, interaction_context: str) -> SystemPrompt:
-    intent_label = classify_intent(user_message)
+    intent = classify(user_message)
     pointer, persona, reason = None, None, FALLBACK_NO_ACTIVE_SPEC
     try:
         pointer, persona = active_compiled_persona(twin.pk)
@@ -38,6 +38,6 @@ def assemble_system_prompt(twin, user_message: str, interaction_context: str) ->
         reason = f"active persona spec failed to compile ({exc.__class__.__name__})"
     return render_system_prompt(
         twin=twin, persona=persona, version=pointer.version if persona is not None else None,
-        intent_label=intent_label, message=user_message, interaction_context=interaction_context,
-        fallback_reason=None if persona is not None else reason,
+        intent_label=intent.label, message=user_message, interaction_context=interaction_context,
+        fallback_reason=None if persona is not None else reason, intent=intent,
     )

@@ -9,6 +9,10 @@ class ChatRequestSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, trim_whitespace=True)
     conversation_id = serializers.UUIDField(required=False, allow_null=True)
     interaction_context = serializers.ChoiceField(choices=Conversation.Context.choices, required=False)
+    stream = serializers.BooleanField(
+        required=False, help_text="Answer with Server-Sent Events (see the description). Without it, "
+        "`Accept: text/event-stream` asks for a stream."
+    )
 
 
 class ViolationSerializer(serializers.Serializer):
@@ -42,6 +46,11 @@ class ChatResponseSerializer(serializers.Serializer):
     conversation_id = serializers.UUIDField(source="conversation.pk")
     reply = serializers.CharField(source="reply.content")
     trace = TraceSerializer(source="reply.trace")
+
+
+# The `done` event of a streamed reply: the JSON answer plus the stored reply's id.
+class ChatStreamDoneSerializer(ChatResponseSerializer):
+    message_id = serializers.IntegerField(source="reply.pk")
 
 
 class MessageSerializer(serializers.ModelSerializer):

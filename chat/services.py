@@ -1,14 +1,18 @@
 """The chat app's writes: one chat turn (build the prompt, ask the provider, store both messages with
-the trace) and the prompt-snapshot store it uses. Reads are in chat/selectors.py.
+the trace), whole or streamed, and the prompt-snapshot store it uses. Reads are in chat/selectors.py.
 
-Nothing is written until the provider has answered: a failed turn leaves no orphan user message
-and no empty conversation behind.
+Nothing is written until the provider has answered in full: a failed turn, a stream that fails
+midway and a stream whose reader went away leave no orphan user message, no partial reply and no
+empty conversation behind. The turn is then stored in one SQL statement (chat/turn_writes.py), so no
+transaction stays open while a reply streams.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -17,11 +21,12 @@ from chat.llm import ChatTurn
 from chat.models import MESSAGE_MAX_LENGTH, Conversation, Message, PromptSnapshot
 from chat.prompting import assemble_system_prompt
 from chat.providers import configured_provider
-from chat.runtime import answer
+from chat.runtime import Answer, answer, answer_stream
 from chat.selectors import conversation_for
-from core.errors import ValidationFailed
+from chat.turn_writes import store_turn
+from core.errors import NotFound, ValidationFailed
 from core.lru import BoundedLRU
-from personas.prompting import default_interaction_context
+from personas.prompting import SystemPrompt, default_interaction_context
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +41,33 @@ class ChatTurnResult:
     reply: Message
 
 
+@dataclass(frozen=True)
+class PreparedTurn:
+    """A checked message with everything needed to answer it; nothing stored yet."""
+
+    twin: object
+    user: object
+    message: str
+    conversation: Conversation | None
+    history: tuple[ChatTurn, ...]
+    interaction_context: str
+    prompt: SystemPrompt
+
+
 def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_context: str | None = None,
               provider=None) -> ChatTurnResult:
     """Answer `message` as `twin`; raises ValidationFailed, NotFound, or chat.llm.LLMError."""
+    turn = chat_turn_prepare(twin=twin, user=user, message=message, conversation_id=conversation_id,
+                             interaction_context=interaction_context)
+    answered = answer(twin=twin, prompt=turn.prompt, message=turn.message,
+                      provider=provider or configured_provider(), history=turn.history)
+    return _chat_turn_store(turn, answered)
+
+
+def chat_turn_prepare(*, twin, user, message: str, conversation_id=None,
+                      interaction_context: str | None = None) -> PreparedTurn:
+    """Check the message and build its prompt; raises ValidationFailed or NotFound. A streamed turn
+    calls this before the response starts, so that these errors are still plain JSON errors."""
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("The message is empty.", errors=[{"path": "/message", "message": "must not be empty"}])
@@ -54,25 +83,47 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
         history = [ChatTurn(role, content) for role, content in reversed(recent)]
         interaction_context = conversation.interaction_context
     interaction_context = interaction_context or default_interaction_context(twin, user)
-
     prompt = assemble_system_prompt(twin, message, interaction_context)
-    answered = answer(twin=twin, prompt=prompt, message=message, provider=provider or configured_provider(),
-                      history=tuple(history))
-    completion, trace = answered.completion, answered.trace
+    return PreparedTurn(twin, user, message, conversation, tuple(history), interaction_context, prompt)
 
-    with transaction.atomic():
-        if conversation is None:
-            conversation = Conversation.objects.create(
-                id=uuid.uuid4(), twin=twin, user=user, interaction_context=interaction_context,
-                title=message[:TITLE_LENGTH],
-            )
-        else:
-            conversation.save(update_fields=["updated"])
-        _store_prompt_snapshot(trace["prompt_fingerprint"], prompt.text)
-        user_message, reply = Message.objects.bulk_create([
-            Message(conversation=conversation, role=Message.Role.USER, content=message),
-            Message(conversation=conversation, role=Message.Role.ASSISTANT, content=completion.text, trace=trace),
-        ])
+
+def chat_turn_stream(*, turn: PreparedTurn, provider=None) -> Iterator[str | ChatTurnResult]:
+    """The reply's text pieces as the provider sends them, then the stored ChatTurnResult.
+
+    Raises chat.llm.LLMError mid-stream. Closing the iterator before the end (the reader went away)
+    closes the provider's stream and stores nothing.
+    """
+    provider = provider or configured_provider()
+    with closing(answer_stream(twin=turn.twin, prompt=turn.prompt, message=turn.message, provider=provider,
+                               history=turn.history)) as pieces:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                yield _chat_turn_store(turn, piece)
+                return
+            yield piece
+
+
+def _chat_turn_store(turn: PreparedTurn, answered: Answer) -> ChatTurnResult:
+    conversation, trace = turn.conversation, answered.trace
+    is_new = conversation is None
+    if is_new:
+        conversation = Conversation(id=uuid.uuid4(), twin=turn.twin, user=turn.user,
+                                    interaction_context=turn.interaction_context, title=turn.message[:TITLE_LENGTH])
+    user_message = Message(conversation=conversation, role=Message.Role.USER, content=turn.message)
+    reply = Message(conversation=conversation, role=Message.Role.ASSISTANT, content=answered.completion.text,
+                    trace=trace)
+    # One statement, atomic by itself: no transaction round trips (chat/turn_writes.py).
+    snapshot_key = f"{connection.schema_name}:{trace['prompt_fingerprint']}"
+    snapshot = None if snapshot_key in stored_fingerprints else PromptSnapshot(
+        fingerprint=trace["prompt_fingerprint"], text=turn.prompt.text)
+    try:
+        store_turn(conversation=conversation, is_new=is_new, messages=[user_message, reply], snapshot=snapshot)
+    except NotFound:
+        # Deleted while the model answered (another tab, an admin): a turn needs its conversation.
+        raise NotFound("The conversation was deleted while its reply was written.") from None
+    if snapshot is not None:
+        # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
+        transaction.on_commit(lambda: stored_fingerprints.put(snapshot_key, True))
     return ChatTurnResult(conversation, user_message, reply)
 
 
@@ -80,13 +131,4 @@ def chat_turn(*, twin, user, message: str, conversation_id=None, interaction_con
 # changes (its key is the hash of its text), so once stored there is no need to send its ~14 KB again
 # with every reply made from the same prompt.
 stored_fingerprints: BoundedLRU[bool] = BoundedLRU(4096)
-
-
-def _store_prompt_snapshot(fingerprint: str, text: str) -> None:
-    key = f"{connection.schema_name}:{fingerprint}"
-    if key in stored_fingerprints:
-        return
-    PromptSnapshot.objects.bulk_create([PromptSnapshot(fingerprint=fingerprint, text=text)], ignore_conflicts=True)
-    # Only once committed: a rolled-back turn must not make a missing snapshot look stored.
-    transaction.on_commit(lambda: stored_fingerprints.put(key, True))
 

@@ -31,10 +31,45 @@ def database_config(base_dir: Path) -> dict:
         config = _embedded_database_config(base_dir / ".data" / "postgres")
     config.setdefault("OPTIONS", {})
     # A request must not hang on an unreachable database: it gets a 503 instead.
-    config["OPTIONS"].setdefault("connect_timeout", 5)
-    config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    config["OPTIONS"].setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     config["CONN_HEALTH_CHECKS"] = True
+    pool = pool_options()
+    if pool:
+        config["OPTIONS"]["pool"] = pool
+        config["CONN_MAX_AGE"] = 0  # Django's pool lends a connection per request instead
+    else:
+        config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
     return config
+
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def pool_options() -> dict | None:
+    """psycopg's connection pool for a threaded web server, or None for a one-connection process.
+
+    config/gunicorn.conf.py sets DATABASE_POOL_MAX_SIZE to its thread count, so a worker never holds
+    more connections than it has threads. Commands, the background worker and the test process hold
+    one persistent connection per thread (CONN_MAX_AGE) and use no pool: their threads do not hand
+    their connection back at the end of a request, and would drain one.
+    """
+    max_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE") or 0)
+    if max_size <= 0:
+        return None
+    timeout = float(os.environ.get("DATABASE_POOL_TIMEOUT_SECONDS", "5"))
+    return {
+        "min_size": min(2, max_size),
+        "max_size": max_size,
+        # How long a request waits for a connection before its 503 (the database is down or saturated).
+        "timeout": timeout,
+        # While the database is down the pool retries with backoff (1 s, 2 s, ...) and gives up after
+        # this long; a request after the database is back then connects at once. Kept no longer than
+        # `timeout`, so the retry in flight when it comes back runs within a waiting request's patience.
+        "reconnect_timeout": timeout,
+        "max_idle": 300,  # idle connections above min_size close after five minutes
+        "max_lifetime": 3600,
+        "name": "web",
+    }
 
 
 def _embedded_database_config(pgdata: Path) -> dict:

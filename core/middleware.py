@@ -14,6 +14,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.exceptions import DATABASE_UNAVAILABLE, error_body
 from core.input_limits import clip
+from core.tenant_routes import tenant_for_host
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
                 return health(request)  # reports the outage in its own shape
             return json_error(DATABASE_UNAVAILABLE, 503)
+
+    def get_tenant(self, domain_model, hostname):
+        # One query per host per ROUTE_TTL_SECONDS instead of one per request (core/tenant_routes.py).
+        return tenant_for_host(hostname, lambda host: super(TenantRoutingMiddleware, self).get_tenant(domain_model, host))
 
     @staticmethod
     def hostname_from_request(request):

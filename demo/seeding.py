@@ -5,6 +5,8 @@ Idempotent: running it again finds what exists and creates only what is missing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
-from rest_framework.authtoken.models import Token
 
+from api_tokens.services import api_token_ensure
 from config.models import Domain, Tenant
 
 DEMO_PASSWORD = "demo-password"  # development only: printed by `make run`, documented in the README
@@ -94,6 +96,13 @@ class SeededTenant:
     twin_id: str
 
 
+def demo_api_token(schema_name: str) -> str:
+    """The demo admin's API token: derived from SECRET_KEY, so every `seed_demo` prints the same one
+    while only its digest is stored (tokens are never stored in clear). Development only, like the
+    demo password; in production create tokens with `create_api_token`."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"demo-api-token:{schema_name}".encode(), hashlib.sha256).hexdigest()
+
+
 def seed_public() -> None:
     public, _ = Tenant.objects.get_or_create(schema_name=get_public_schema_name(), defaults={"name": "Public"})
     for index, host in enumerate(settings.PUBLIC_DOMAINS):
@@ -111,14 +120,15 @@ def seed_tenant(schema_name: str) -> SeededTenant:
     Domain.objects.get_or_create(domain=spec["domain"], defaults={"tenant": tenant, "is_primary": True})
     with schema_context(schema_name), transaction.atomic():
         user = _ensure_user("admin", superuser=True, full_name=DEMO_OWNER_NAMES[schema_name])
-        token, _ = Token.objects.get_or_create(user=user)
+        token = demo_api_token(schema_name)
+        api_token_ensure(user=user, token=token, expires_in=None)
         twin = _ensure_twin(user, DEMO_TWINS[schema_name])
         if schema_name in DEMO_ACTIVE_SPEC_TENANTS:
             _ensure_active_spec(twin, user)
         if schema_name in DEMO_APPROVAL_POLICY_TENANTS:
             _ensure_approval_policy(twin, user)  # after the publish above: the demo spec went live unreviewed
         _ensure_governance_staff()
-    return SeededTenant(schema_name, spec["domain"], user.username, token.key, str(twin.pk))
+    return SeededTenant(schema_name, spec["domain"], user.username, token, str(twin.pk))
 
 
 def seed_demo() -> list[SeededTenant]:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ValidationFailed
+from core.openapi import errors
 from evaluations.selectors import eval_case_get, eval_case_list, eval_run_get, eval_run_list
 from evaluations.serializers import (
     EvalCaseInputSerializer,
@@ -33,6 +34,7 @@ from evaluations.services import (
 from personas.selectors import persona_spec_get, twin_for_spec_access
 
 JSONL_MEDIA_TYPE = "application/x-ndjson"
+NAME_TAKEN = errors(**{"409": "Another case of the twin has that name."})
 
 
 class JsonLinesParser(BaseParser):
@@ -58,7 +60,7 @@ class EvalCaseListView(ListAPIView):
     def get_queryset(self):
         return eval_case_list(twin=self.twin(), user=self.request.user)
 
-    @extend_schema(request=EvalCaseInputSerializer, responses={201: EvalCaseSerializer})
+    @extend_schema(request=EvalCaseInputSerializer, responses={201: EvalCaseSerializer, **NAME_TAKEN})
     def post(self, request, twin_id):
         case = eval_case_create(twin=self.twin(), actor=request.user, data=request.data)
         return Response(EvalCaseSerializer(case).data, status=status.HTTP_201_CREATED)
@@ -75,7 +77,7 @@ class EvalCaseDetailView(APIView):
     def get(self, request, twin_id, case_id):
         return Response(EvalCaseSerializer(self.case()).data)
 
-    @extend_schema(request=EvalCaseInputSerializer, responses=EvalCaseSerializer)
+    @extend_schema(request=EvalCaseInputSerializer, responses={200: EvalCaseSerializer, **NAME_TAKEN})
     def patch(self, request, twin_id, case_id):
         case = eval_case_update(case=self.case(), actor=request.user, changes=request.data)
         return Response(EvalCaseSerializer(case).data)
@@ -87,7 +89,7 @@ class EvalCaseDetailView(APIView):
 
 
 class EvalCaseExportView(APIView):
-    @extend_schema(responses={(200, JSONL_MEDIA_TYPE): OpenApiResponse(description="One case per line.")})
+    @extend_schema(responses={(200, JSONL_MEDIA_TYPE): OpenApiResponse(response=str, description="One case per line.")})
     def get(self, request, twin_id):
         twin = twin_for_spec_access(request.user, twin_id)
         body = eval_cases_export(cases=eval_case_list(twin=twin, user=request.user))
@@ -102,7 +104,7 @@ class EvalCaseImportView(APIView):
     parser_classes = [JsonLinesParser, JSONParser]
 
     @extend_schema(request={JSONL_MEDIA_TYPE: str, "application/json": {"type": "object", "properties": {
-        "jsonl": {"type": "string"}}}}, responses=ImportResultSerializer)
+        "jsonl": {"type": "string"}}, "required": ["jsonl"]}}, responses=ImportResultSerializer)
     def post(self, request, twin_id):
         twin = twin_for_spec_access(request.user, twin_id)
         body = request.data
@@ -129,7 +131,8 @@ class VersionEvaluationsView(ListAPIView):
     def get_queryset(self):
         return eval_run_list(persona_spec=self.persona_spec(), user=self.request.user)
 
-    @extend_schema(request=None, responses={202: EvalRunSerializer})
+    @extend_schema(request=None, responses={
+        202: EvalRunSerializer, **errors(**{"409": "The run would have more cases than EVAL_MAX_CASES_PER_RUN."})})
     def post(self, request, twin_id, version):
         requested = eval_run_request(persona_spec=self.persona_spec(), actor=request.user)
         return Response(EvalRunSerializer(requested.run).data, status=status.HTTP_202_ACCEPTED)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evaluations.case_schema import STRUCTURES
+from core.openapi import closed_request_body
+from evaluations.case_schema import MAX_PHRASES, MAX_TAGS, MAX_WORDS, STRUCTURES
 from evaluations.models import EvalCase, EvalResult, EvalRun
 from evaluations.selectors import unpicked
 from personas.prompting import INTERACTION_CONTEXT_CHOICES
@@ -14,21 +15,35 @@ class ExpectSerializer(serializers.Serializer):
     """Documentation of `expect`; requests are validated by `evaluations.case_schema` (strict, every
     problem at once with its JSON Pointer)."""
 
-    must_include_any = serializers.ListField(child=serializers.CharField(), required=False)
-    must_not_include = serializers.ListField(child=serializers.CharField(), required=False)
-    min_words = serializers.IntegerField(required=False, min_value=0)
-    max_words = serializers.IntegerField(required=False, min_value=1)
+    # The limits of evaluations.case_schema, so the schema refuses what the server refuses.
+    must_include_any = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
+                                             max_length=MAX_PHRASES)
+    must_not_include = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
+                                             max_length=MAX_PHRASES)
+    min_words = serializers.IntegerField(required=False, min_value=0, max_value=MAX_WORDS)
+    max_words = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WORDS)
     structure = serializers.ChoiceField(choices=list(STRUCTURES), required=False)
     should_clarify = serializers.BooleanField(required=False)
 
 
+@closed_request_body  # the case schema forbids unknown fields
+class ExpectInputSerializer(ExpectSerializer):
+    """`expect` as sent: null stands for "not expected", as the case schema reads it."""
+
+    min_words = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_WORDS)
+    max_words = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_WORDS)
+    structure = serializers.ChoiceField(choices=list(STRUCTURES), required=False, allow_null=True)
+    should_clarify = serializers.BooleanField(required=False, allow_null=True)
+
+
+@closed_request_body
 class EvalCaseInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     message = serializers.CharField(max_length=8000)
     interaction_context = serializers.ChoiceField(choices=INTERACTION_CONTEXT_CHOICES, required=False, allow_null=True)
     expected_intent = serializers.ChoiceField(choices=list(INTENT_LABELS), required=False, allow_null=True)
-    expect = ExpectSerializer(required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    expect = ExpectInputSerializer(required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_TAGS)
     active = serializers.BooleanField(required=False, default=True)
 
 

@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import errors
 from core.pagination import StandardPagination
 from governance.selectors import approval_list, approval_status, publish_policy_for
 from governance.serializers import (
@@ -23,6 +24,8 @@ from governance.serializers import (
 )
 from governance.services import approval_record, publish_policy_update
 from personas.selectors import persona_spec_get, twin_for_spec_access
+
+POLICY_CONFLICT = errors(**{"409": "Someone else changed the policy at the same time: try again."})
 
 
 class _PolicyView(APIView):
@@ -53,7 +56,7 @@ class TwinPublishPolicyView(_PolicyView):
     def get(self, request, twin_id=None):
         return super().get(request)
 
-    @extend_schema(request=PublishPolicyUpdateSerializer, responses=PublishPolicySerializer)
+    @extend_schema(request=PublishPolicyUpdateSerializer, responses={200: PublishPolicySerializer, **POLICY_CONFLICT})
     def put(self, request, twin_id=None):
         return super().put(request)
 
@@ -71,7 +74,7 @@ class TenantPublishPolicyView(_PolicyView):
     def get(self, request):
         return super().get(request)
 
-    @extend_schema(request=PublishPolicyUpdateSerializer, responses=PublishPolicySerializer)
+    @extend_schema(request=PublishPolicyUpdateSerializer, responses={200: PublishPolicySerializer, **POLICY_CONFLICT})
     def put(self, request):
         return super().put(request)
 
@@ -99,7 +102,8 @@ class ApprovalListView(APIView):
             "previous": paginator.get_previous_link(), "status": approval_status(persona_spec), "results": page,
         }).data)
 
-    @extend_schema(request=ApprovalCreateSerializer, responses={201: ApprovalSerializer})
+    @extend_schema(request=ApprovalCreateSerializer, responses={
+        201: ApprovalSerializer, **errors(**{"409": "The version is not a draft."})})
     def post(self, request, twin_id=None, version=None):
         """Record the caller's decision, bound to the version's content (spec_hash). Needs
         `personas.approve_personaspec`; not the version's author; drafts only."""

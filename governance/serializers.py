@@ -21,6 +21,7 @@ class PublishPolicySerializer(serializers.ModelSerializer):
 
     source = serializers.ChoiceField(choices=PolicySource.CHOICES, read_only=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null for the built-in defaults.")
 
     class Meta:
         model = PublishPolicy

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import Conflict, ValidationFailed
+from core.openapi import errors
 from personas.comparison import persona_spec_compare, suggested_version
 from personas.previews import prompt_plan_preview
 from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
@@ -23,10 +24,12 @@ from personas.selectors import (
     persona_spec_active,
     persona_spec_get,
     persona_spec_list,
+    persona_spec_with_twin,
     twin_for_spec_access,
+    version_not_found,
 )
 from personas.serializers import (
-    PREVIEW_MESSAGE_MAX_LENGTH,
+    DIFF_MESSAGE_MAX_LENGTH,
     ActivePersonaSpecSerializer,
     AuditEventSerializer,
     PersonaSpecCreatedSerializer,
@@ -61,8 +64,10 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
 
     def retrieve(self, request, twin_id=None, version=None):
-        return Response(PersonaSpecSerializer(persona_spec_get(twin=self.twin(), user=request.user,
-                                                               version=version)).data)
+        _, persona_spec = persona_spec_with_twin(user=request.user, twin_id=twin_id, version=version)
+        if persona_spec is None:
+            raise version_not_found(version)
+        return Response(PersonaSpecSerializer(persona_spec).data)
 
     @extend_schema(responses=ActivePersonaSpecSerializer)
     @action(detail=False, methods=["get"])
@@ -70,7 +75,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         active = persona_spec_active(twin=self.twin(), user=request.user)
         return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
-    @extend_schema(request=PersonaSpecCreateSerializer, responses={201: PersonaSpecCreatedSerializer})
+    @extend_schema(request=PersonaSpecCreateSerializer, responses={
+        201: PersonaSpecCreatedSerializer,
+        **errors(**{"409": "The version already exists, or no patch number is left after the highest one."})})
     def create(self, request, twin_id=None):
         twin = self.twin()
         data = PersonaSpecCreateSerializer(data=request.data)
@@ -79,7 +86,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         body = PersonaSpecCreatedSerializer(_stored_version(persona_spec)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PersonaSpecGenerateSerializer, responses={201: PersonaSpecGeneratedSerializer})
+    @extend_schema(request=PersonaSpecGenerateSerializer, responses={
+        201: PersonaSpecGeneratedSerializer,
+        **errors(**{"409": "No patch number is left, or auto_publish was blocked."})})
     @action(detail=False, methods=["post"])
     def generate(self, request, twin_id=None):
         twin = self.twin()
@@ -94,7 +103,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("intent", str, enum=[*INTENT_LABELS],
                              description="Render both prompts for this intent (default: classify `message`; none without one)."),
-            OpenApiParameter("message", str, description="A sample user message for the prompt diff."),
+            OpenApiParameter("message", {"type": "string", "maxLength": DIFF_MESSAGE_MAX_LENGTH},
+                             description="A sample user message for the prompt diff."),
             OpenApiParameter("context", str, enum=sorted(INTERACTION_CONTEXTS),
                              description="Interaction context of the prompts (default: as chat decides for the caller)."),
         ],
@@ -114,8 +124,9 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         if context is not None and context not in INTERACTION_CONTEXTS:
             errors.append({"path": "/context", "message": f"one of {', '.join(sorted(INTERACTION_CONTEXTS))}"})
         message = request.query_params.get("message", "")
-        if len(message) > PREVIEW_MESSAGE_MAX_LENGTH:
-            errors.append({"path": "/message", "message": f"at most {PREVIEW_MESSAGE_MAX_LENGTH} characters"})
+        if len(message) > DIFF_MESSAGE_MAX_LENGTH:
+            errors.append({"path": "/message", "message": f"at most {DIFF_MESSAGE_MAX_LENGTH} characters in a query "
+                                                         "string; POST .../preview takes longer ones"})
         if errors:
             raise ValidationFailed("Invalid query parameters.", errors=errors)
         comparison = persona_spec_compare(
@@ -124,7 +135,8 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         )
         return Response(VersionDiffSerializer(comparison).data)
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @extend_schema(request=PreviewRequestSerializer, responses={
+        200: PreviewSerializer, **errors(**{"409": "The version does not compile."})})
     @action(detail=True, methods=["post"])
     def preview(self, request, twin_id=None, version=None):
         """What a chat turn with this message would send to the model if this version were active."""
@@ -143,13 +155,17 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
             raise Conflict(f"Version {version} does not compile.", errors=exc.errors) from None
         return Response(PreviewSerializer(prompt).data)
 
-    @extend_schema(request=PublishRequestSerializer, responses=PublishedSerializer)
+    @extend_schema(request=PublishRequestSerializer, responses={200: PublishedSerializer, **errors(**{
+        "409": "The active version changed (expected_active_version), the publish policy blocks it, or the "
+        "version does not compile."})})
     @action(detail=True, methods=["post"])
     def publish(self, request, twin_id=None, version=None):
-        twin = self.twin()
+        # The twin and the version in one query; a missing version is still a 404 after a bad body's 400.
+        _, persona_spec = persona_spec_with_twin(user=request.user, twin_id=twin_id, version=version)
         data = PublishRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        persona_spec = persona_spec_get(twin=twin, user=request.user, version=version)
+        if persona_spec is None:
+            raise version_not_found(version)
         options = dict(data.validated_data)
         override = {OVERRIDE_OPTION: True} if options.pop("override_gate") else None
         result = persona_spec_publish(persona_spec=persona_spec, actor=request.user, options=override, **options)
@@ -161,7 +177,8 @@ def _stored_version(persona_spec, **extra) -> dict:
     its changes against the active version deserve."""
     return {"status": persona_spec.status, "persona_spec": persona_spec,
             "prompt_plan_preview": prompt_plan_preview(persona_spec.spec),
-            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk),
+            "suggestion": suggested_version(twin=persona_spec.twin, spec=persona_spec.spec, exclude_pk=persona_spec.pk,
+                                            neighbours=getattr(persona_spec, "neighbours_at_create", None)),
             **extra}
 
 

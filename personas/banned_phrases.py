@@ -107,6 +107,15 @@ class PhraseMatcher:
                 entries[entry.needle] = entry
         return cls(tuple(entries.values()))
 
+    def extended(self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase]) -> PhraseMatcher:
+        """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
+        intent of a spec shares the spec's own phrases and adds only its modules' bans."""
+        more = PhraseMatcher.of(banned_phrases, prepared).phrases
+        if not more:
+            return self
+        own = {entry.needle for entry in self.phrases}
+        return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
+
     def __bool__(self) -> bool:
         return bool(self.phrases)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from personas.intents import classify_intent
 from personas.models import PersonaSpec
 from personas.prompting import DEFAULT_INTERACTION_CONTEXT, SystemPrompt, version_system_prompt
+from personas.selectors import VersionNeighbours
 from personas.spec import SpecValidationError, format_semver
 from personas.spec_diff import SpecDiff, spec_diff, suggest_next_version
 
@@ -64,19 +65,24 @@ class VersionSuggestion:
     compared_with: str | None  # the active version, or None when the twin has none
 
 
-def suggested_version(*, twin, spec: dict, exclude_pk=None) -> VersionSuggestion:
+def suggested_version(*, twin, spec: dict, exclude_pk=None, neighbours: VersionNeighbours | None = None
+                      ) -> VersionSuggestion:
     """The number `spec`'s changes deserve against the twin's active version, counted from the twin's
     highest version (leaving out `exclude_pk`, the version being judged, if it is stored already); a
-    twin without an active version gets the next patch."""
-    versions = PersonaSpec.objects.of_twin(twin)
-    if exclude_pk is not None:
-        versions = versions.exclude(pk=exclude_pk)
-    highest = versions.newest_first().values_list("version_major", "version_minor", "version_patch").first()
-    active = versions.active().first()
-    if active is None:
+    twin without an active version gets the next patch.
+
+    `neighbours`: the twin's versions as a create read them before storing the judged one (its
+    `neighbours_at_create`), which saves reading them again."""
+    if neighbours is None:
+        versions = PersonaSpec.objects.of_twin(twin)
+        if exclude_pk is not None:
+            versions = versions.exclude(pk=exclude_pk)
+        neighbours = persona_spec_neighbours_excluding(versions)
+    highest = neighbours.highest
+    if neighbours.active_version is None:
         bump, reasons = "patch", ()
     else:
-        diff = spec_diff(active.spec, spec)
+        diff = spec_diff(neighbours.active_spec, spec)
         bump, reasons = diff.suggested_bump, diff.bump_reasons
     if highest is None:
         return VersionSuggestion("1.0.0", bump, reasons, None)
@@ -84,4 +90,11 @@ def suggested_version(*, twin, spec: dict, exclude_pk=None) -> VersionSuggestion
         version = suggest_next_version(format_semver(highest), bump)
     except ValueError:  # the highest version's part is at the limit of its integer column
         version = None
-    return VersionSuggestion(version, bump, reasons, active.version if active else None)
+    return VersionSuggestion(version, bump, reasons, neighbours.active_version)
+
+
+def persona_spec_neighbours_excluding(versions) -> VersionNeighbours:
+    highest = versions.newest_first().values_list("version_major", "version_minor", "version_patch").first()
+    active = versions.active().values_list("version", "spec").first()
+    return VersionNeighbours(highest=highest, active_version=active[0] if active else None,
+                             active_spec=active[1] if active else None, taken=False)

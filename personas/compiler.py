@@ -28,6 +28,7 @@ from personas.prompt_text import (
     example_block,
     example_tokens,
     mapping_lines,
+    module_block,
     module_section_text,
     never_say_paragraph,
     query_tokens,
@@ -242,6 +243,10 @@ def merge_banned_phrases(spec: PersonaSpecV1, modules: Sequence[Module]) -> list
 
 def _module_named_examples(examples: Sequence[Example], modules: Sequence[Module]) -> list[int]:
     index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
+    return _named_indices(index_by_id, modules)
+
+
+def _named_indices(index_by_id: Mapping[str, int], modules: Sequence[Module]) -> list[int]:
     named = (index_by_id.get(example_id) for module in modules for example_id in module.few_shot_ids)
     return list(dict.fromkeys(index for index in named if index is not None))
 
@@ -456,12 +461,27 @@ def precompile(
     shared_anti_style = _shared_anti_style_paragraphs(spec)
     custom = _custom_section(spec)
     custom_parts = (_heading(custom.name), custom.text) if custom else ()
+    module_blocks = {module.id: module_block(module) for module in spec.procedural_modules}
+    # One pass over modules and examples for all intents, instead of one per intent: what
+    # `select_modules` and the intent bonus of `choose_examples` would find for each label.
+    modules_by_label: dict[str, list[Module]] = {}
+    for module in spec.procedural_modules:
+        if module.active:
+            for label in dict.fromkeys(module.intent_labels):
+                modules_by_label.setdefault(label, []).append(module)
+    matches_by_label: dict[str, set[int]] = {}
+    for index, example in enumerate(examples):
+        matches_by_label.setdefault(example.intent_label, set()).add(index)
+    index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
-        modules = select_modules(spec.procedural_modules, intent_label)
-        named = tuple(_module_named_examples(examples, modules)[: options.max_few_shots])
+        modules = (
+            sorted(modules_by_label.get(intent_label, ()), key=lambda module: (module.priority, module.id))
+            if intent_label is not None else []
+        )
+        named = tuple(_named_indices(index_by_id, modules)[: options.max_few_shots])
         banned = tuple(merge_banned_phrases(spec, modules))
-        modules_text = module_section_text(intent_label, modules)
+        modules_text = module_section_text(intent_label, modules, module_blocks)
         anti_style = _anti_style_paragraphs(shared_anti_style, banned)
         head = static_parts + ((_heading(PROCEDURAL_MODULES), modules_text) if modules_text else ())
         return _IntentPlan(
@@ -469,9 +489,7 @@ def precompile(
             modules_text=modules_text,
             named_examples=named,
             candidates=tuple(index for index in range(len(examples)) if index not in named),
-            intent_matches=frozenset(
-                index for index, example in enumerate(examples) if example.intent_label == intent_label
-            ),
+            intent_matches=frozenset(matches_by_label.get(intent_label, ())),
             banned_phrases=banned,
             anti_style_paragraphs=anti_style,
             head=head,

@@ -181,6 +181,14 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         labels.update(label for label in _mapping(extra.get(key)) if isinstance(label, str))
 
     prepared_phrases: dict = {}  # shared by every intent's matcher: most phrases are the spec's own
+    # Every intent's banned phrases start with the spec's own (the compiler's merge_banned_phrases).
+    spec_banned = tuple(dict.fromkeys(spec.deterministic_rules.banned_phrases))
+    spec_matcher = PhraseMatcher.of(spec_banned, prepared_phrases)
+
+    def matcher(banned: Sequence[str]) -> PhraseMatcher:
+        if tuple(banned[: len(spec_banned)]) == spec_banned:
+            return spec_matcher.extended(banned[len(spec_banned):], prepared_phrases)
+        return PhraseMatcher.of(banned, prepared_phrases)
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
 
@@ -191,7 +199,7 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         structure, structure_source = _structure(extra, modules, spec.interaction_style, label)
         limit, hedging_source = spec_hedging or _module_hedging(modules, decisive_modules)
         return IntentRules(
-            banned=PhraseMatcher.of(selection.banned_phrases, prepared_phrases),
+            banned=matcher(selection.banned_phrases),
             min_words=min_words,
             max_words=max_words,
             structure=structure,

@@ -8,10 +8,10 @@ give byte-identical text whatever the key order of the JSON they came from.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from personas.banned_phrases import words_of
 from personas.spec import Example, Module
 
 FEW_SHOT_INTRO = "Replies in your voice. Match their judgment and tone; do not copy their wording."
@@ -20,7 +20,6 @@ ANTI_STYLE_INTRO = "Hold to these in every reply."
 ANTI_EXAMPLE_PROMPT_CHARS = 80
 ANTI_EXAMPLE_RESPONSE_CHARS = 160
 
-_WORD_RE = re.compile(r"\w+")
 # Words too common to say anything about topic; a small fixed list keeps ranking predictable.
 _STOPWORDS = frozenset(
     """
@@ -35,7 +34,9 @@ def query_tokens(text: str | None) -> frozenset[str]:
     """Lowercased words worth matching on: no stopwords, nothing shorter than two characters."""
     if not text:
         return frozenset()
-    words = set(_WORD_RE.findall(text.lower()))
+    # words_of is `re.findall(r"\w+")` without the regex for ASCII text (most of it): the cold path
+    # tokenises every example of a version, the hot path every query.
+    words = set(words_of(text.lower()))
     words -= _STOPWORDS
     return frozenset(word for word in words if len(word) > 1)
 
@@ -52,7 +53,9 @@ def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
     lines = []
     for key in sorted(mapping):
         value = mapping[key]
-        if isinstance(value, dict) and value:
+        if type(value) is str and "\n" not in value:  # most values: skip the checks below
+            lines.append(f"{pad}- {key}: {value}")
+        elif isinstance(value, dict) and value:
             lines.append(f"{pad}- {key}:")
             lines.extend(mapping_lines(value, depth + 1))
         elif isinstance(value, list) and value:
@@ -66,7 +69,8 @@ def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
 def list_lines(items: Sequence[Any], depth: int = 0) -> list[str]:
     """`- item` lines; an object or list inside a list is written as compact canonical JSON."""
     pad = "  " * depth
-    return [f"{pad}- {_scalar(item, pad)}" for item in items]
+    return [f"{pad}- {item}" if type(item) is str and "\n" not in item else f"{pad}- {_scalar(item, pad)}"
+            for item in items]
 
 
 def _scalar(value: Any, pad: str) -> str:
@@ -85,9 +89,17 @@ def _scalar(value: Any, pad: str) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def module_section_text(intent_label: str | None, modules: Iterable[Module]) -> str:
-    """The procedures for this intent, first listed first; "" when no module says anything."""
-    blocks = [block for block in map(_module_block, modules) if block]
+def module_section_text(
+    intent_label: str | None, modules: Iterable[Module], blocks_by_id: Mapping[str, str] | None = None
+) -> str:
+    """The procedures for this intent, first listed first; "" when no module says anything.
+
+    `blocks_by_id` (module id -> `module_block(module)`) lets `precompile` render each module once,
+    however many intents select it."""
+    if blocks_by_id is None:
+        blocks = [block for block in map(module_block, modules) if block]
+    else:
+        blocks = [block for block in (blocks_by_id[module.id] for module in modules) if block]
     if not blocks:
         return ""
     intro = (
@@ -97,7 +109,7 @@ def module_section_text(intent_label: str | None, modules: Iterable[Module]) -> 
     return "\n\n".join([intro, *blocks])
 
 
-def _module_block(module: Module) -> str:
+def module_block(module: Module) -> str:
     # A module with no when/do/say_style still matters (its bans and few-shots apply) but has
     # nothing to tell the model here.
     parts = [("When", module.when), ("Do", module.do), ("Say style", module.say_style)]

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from personas.compiler import CompiledSpec
-from personas.intents import classify_intent
+from personas.intents import Intent, classify
 from personas.selectors import ActiveSpecPointer, CompiledPersona, compiled_persona
 
 PROMPT_SOURCE_SPEC = "persona_spec"
@@ -73,8 +73,11 @@ def owner_display_name(twin) -> str:
 
 def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str | None, intent_label: str | None,
                          message: str, interaction_context: str | None,
-                         fallback_reason: str | None = None) -> SystemPrompt:
-    """The full prompt for one message. `persona` None means the legacy persona, for `fallback_reason`."""
+                         fallback_reason: str | None = None, intent: Intent | None = None) -> SystemPrompt:
+    """The full prompt for one message. `persona` None means the legacy persona, for `fallback_reason`.
+
+    `intent` is the classification `intent_label` came from, for the trace's `intent_confidence` and
+    `intent_source`; both are None when the intent was chosen by hand (the admin's review page)."""
     context = interaction_context if interaction_context in INTERACTION_CONTEXTS else DEFAULT_INTERACTION_CONTEXT
     if persona is not None:
         rendered = persona.compiled.render_for_request(intent_label, message)
@@ -108,6 +111,8 @@ def render_system_prompt(*, twin, persona: CompiledPersona | None, version: str 
     text = "\n\n".join(parts)
     trace.update({
         "intent_label": intent_label,
+        "intent_confidence": intent.confidence if intent is not None else None,
+        "intent_source": intent.source if intent is not None else None,
         "interaction_context": context,
         "prompt_fingerprint": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     })
@@ -122,18 +127,19 @@ def preview_system_prompt(persona_spec, *, message: str, interaction_context: st
     The intent is classified from the message as chat does, unless one is given. Raises
     SpecValidationError when the version does not compile.
     """
+    intent = None if intent_label else classify(message)
     return version_system_prompt(persona_spec, message=message, interaction_context=interaction_context,
-                                 intent_label=intent_label or classify_intent(message))
+                                 intent_label=intent_label or intent.label, intent=intent)
 
 
 def version_system_prompt(persona_spec, *, message: str, interaction_context: str | None,
-                          intent_label: str | None) -> SystemPrompt:
+                          intent_label: str | None, intent: Intent | None = None) -> SystemPrompt:
     """The full prompt of `persona_spec` for an explicit intent (None: no procedural modules)."""
     pointer = ActiveSpecPointer(str(persona_spec.pk), persona_spec.version, persona_spec.spec_hash)
     persona = compiled_persona(persona_spec.twin_id, pointer, persona_spec.spec)
     return render_system_prompt(
         twin=persona_spec.twin, persona=persona, version=persona_spec.version, intent_label=intent_label,
-        message=message, interaction_context=interaction_context,
+        message=message, interaction_context=interaction_context, intent=intent,
     )
 
 

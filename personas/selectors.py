@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Subquery, When
 
 from core.errors import Conflict, NotFound
 from core.input_limits import clip
@@ -74,6 +74,43 @@ def persona_spec_next_version(twin) -> str:
         PersonaSpec.objects.of_twin(twin).newest_first()
         .values_list("version_major", "version_minor", "version_patch").first()
     )
+    return next_version_after(latest)
+
+
+@dataclass(frozen=True)
+class VersionNeighbours:
+    """What a new version of a twin is numbered and judged against, as it stands before it is stored."""
+
+    highest: tuple[int, int, int] | None  # the twin's highest version, numerically
+    active_version: str | None
+    active_spec: dict | None
+    taken: bool  # the version asked for exists already
+
+
+def persona_spec_neighbours(twin, version: str | None = None) -> VersionNeighbours:
+    """The twin's highest version, its active version (with its spec) and whether `version` is taken,
+    in one query (a create reads them under the twin's lock, so they are what the new row follows)."""
+    versions = PersonaSpec.objects.of_twin(twin)
+    wanted = Q(status=PersonaSpec.Status.ACTIVE) | Q(pk=Subquery(versions.newest_first().values("pk")[:1]))
+    if version is not None:
+        wanted |= Q(version=version)
+    rows = list(
+        versions.filter(wanted)
+        .annotate(active_spec=Case(When(status=PersonaSpec.Status.ACTIVE, then=F("spec")), default=None))
+        .values_list("version", "version_major", "version_minor", "version_patch", "status", "active_spec")
+    )
+    highest = max((tuple(row[1:4]) for row in rows), default=None)
+    active = next((row for row in rows if row[4] == PersonaSpec.Status.ACTIVE), None)
+    return VersionNeighbours(
+        highest=highest,
+        active_version=active[0] if active else None,
+        active_spec=active[5] if active else None,
+        taken=version is not None and any(row[0] == version for row in rows),
+    )
+
+
+def next_version_after(latest: tuple[int, int, int] | None) -> str:
+    """The next patch after `latest`, 1.0.0 without one; Conflict when no patch number is left."""
     if not latest:
         return FIRST_VERSION
     if latest[2] >= MAX_VERSION_PART:
@@ -88,9 +125,37 @@ def persona_spec_next_version(twin) -> str:
 
 def persona_spec_get(*, twin, user, version: str) -> PersonaSpec:
     try:
-        return persona_spec_list(twin=twin, user=user).get(version=version)
+        persona_spec = persona_spec_list(twin=twin, user=user).get(version=version)
     except PersonaSpec.DoesNotExist:
-        raise NotFound(f"Persona spec version {clip(version)} not found.") from None
+        raise version_not_found(version) from None
+    persona_spec.twin = twin  # the caller's row: permission checks on it need no second read
+    return persona_spec
+
+
+def version_not_found(version: str) -> NotFound:
+    return NotFound(f"Persona spec version {clip(version)} not found.")
+
+
+def persona_spec_with_twin(*, user, twin_id, version: str) -> tuple[Twin, PersonaSpec | None]:
+    """(twin, its version `version` or None) in one query when the version exists: what
+    `twin_for_spec_access` then `persona_spec_get` answer, with the same NotFound for a twin the
+    user may not see, and PermissionDenied without the view permission."""
+    try:
+        persona_spec = (
+            PersonaSpec.objects.of_twin(twin_id).select_related("twin", "created_by", "published_by")
+            .filter(version=version).first()
+        )
+    except (ValueError, ValidationError):
+        raise NotFound("Twin not found.") from None
+    if persona_spec is None:
+        twin = twin_for_spec_access(user, twin_id)
+        require(user, SpecAction.VIEW, twin)
+        return twin, None
+    twin = persona_spec.twin
+    if not may_see_specs_of(user, twin):
+        raise NotFound("Twin not found.")
+    require(user, SpecAction.VIEW, twin)
+    return twin, persona_spec
 
 
 def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:
@@ -176,6 +241,22 @@ def active_spec_cache_refresh(twin_id) -> None:
         return
     pointer = ActiveSpecPointer(str(row[0]), row[1], row[2])
     compiled_persona(twin_id, pointer, row[3])  # warm before the pointer moves: the next request is fast
+    cache.set(_pointer_key(twin_id), (pointer.spec_id, pointer.version, pointer.spec_hash))
+
+
+def active_spec_cache_set(twin_id, *, spec_id, version: str, spec_hash: str, spec: dict,
+                          compiled: CompiledSpec | None = None) -> None:
+    """Point the cache at a version a publish has just made active (called once it commits).
+
+    The publish knows the row and compiled it under the twin's lock, so no query and no second
+    compile; the compiled form is stored before the pointer moves, so the next request is fast."""
+    pointer = ActiveSpecPointer(str(spec_id), version, spec_hash)
+    key = _compiled_key(twin_id, spec_hash)
+    if compiled is not None and _local_compiled.get(key) is None:
+        persona = CompiledPersona(compiled, spec)
+        cache.set(key, persona)
+        _local_compiled.put(key, persona)
+    compiled_persona(twin_id, pointer, spec)
     cache.set(_pointer_key(twin_id), (pointer.spec_id, pointer.version, pointer.spec_hash))
 
 

@@ -3,9 +3,27 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from personas.intents import INTENT_SOURCES
 from personas.models import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.prompting import INTERACTION_CONTEXT_CHOICES
-from personas.spec import INTENT_LABELS
+from personas.spec import INTENT_LABELS, SEMVER_RE
+
+SEMVER_MAX_LENGTH = 40
+
+
+@extend_schema_field({"type": "string", "pattern": SEMVER_RE.pattern, "maxLength": SEMVER_MAX_LENGTH})
+class SemverField(serializers.CharField):
+    """MAJOR.MINOR.PATCH, without leading zeros. The services parse it (and bound each part), so the
+    message names the exact problem; the pattern documents it for clients."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=SEMVER_MAX_LENGTH, **kwargs)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True,
+                      "description": "A persona spec v1 document (see /api/schemas/persona-spec-v1.json)."})
+class SpecDocumentField(serializers.JSONField):
+    """Any JSON here; the services validate it as a persona spec and report every problem at once."""
 
 
 class PersonaSpecSerializer(serializers.ModelSerializer):
@@ -25,8 +43,8 @@ class PersonaSpecSerializer(serializers.ModelSerializer):
 
 
 class PersonaSpecCreateSerializer(serializers.Serializer):
-    spec = serializers.JSONField(help_text="The persona spec v1 document (see /api/schemas/persona-spec-v1.json).")
-    version = serializers.CharField(required=False, max_length=40,
+    spec = SpecDocumentField(help_text="The persona spec v1 document (see /api/schemas/persona-spec-v1.json).")
+    version = SemverField(required=False,
                                     help_text="MAJOR.MINOR.PATCH; omitted: the next patch after the highest version.")
     notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH, default="")
 
@@ -37,8 +55,8 @@ class PersonaSpecGenerateSerializer(serializers.Serializer):
 
 
 class PublishRequestSerializer(serializers.Serializer):
-    expected_active_version = serializers.CharField(
-        required=False, allow_null=True, max_length=40,
+    expected_active_version = SemverField(
+        required=False, allow_null=True,
         help_text="Publish only if this is still the active version (null: only if none is); else 409.",
     )
     reason = serializers.CharField(
@@ -122,6 +140,15 @@ class PromptTraceSerializer(serializers.Serializer):
     prompt_source = serializers.ChoiceField(choices=["persona_spec", "legacy"])
     fallback_reason = serializers.CharField(allow_null=True)
     intent_label = serializers.CharField(allow_null=True)
+    intent_confidence = serializers.FloatField(
+        allow_null=True, min_value=0, max_value=1,
+        help_text="How sure the intent classifier was (1.0 for a rule); null when the intent was chosen by hand.",
+    )
+    intent_source = serializers.ChoiceField(
+        choices=list(INTENT_SOURCES), allow_null=True,
+        help_text="What decided the intent: a high-precision rule, the trained model, or the fallback label "
+                  "when the model was not confident; null when the intent was chosen by hand.",
+    )
     interaction_context = serializers.ChoiceField(choices=INTERACTION_CONTEXT_CHOICES)
     module_ids = serializers.ListField(child=serializers.CharField())
     few_shot_ids = serializers.ListField(child=serializers.CharField())
@@ -129,6 +156,10 @@ class PromptTraceSerializer(serializers.Serializer):
 
 
 PREVIEW_MESSAGE_MAX_LENGTH = 8000  # as a chat message
+# The diff's sample message travels in the query string: at 12 bytes a character once percent-encoded
+# (4-byte UTF-8), 300 keep the request line within gunicorn's default limit (4094 bytes), beyond which
+# gunicorn answers an HTML 414 before the API sees the request. Longer messages: POST .../preview.
+DIFF_MESSAGE_MAX_LENGTH = 300
 
 
 class PreviewRequestSerializer(serializers.Serializer):

@@ -17,8 +17,8 @@ from personas.audit import audit_event_record
 from personas.generation import MemoryInput, spec_from_twin_data
 from personas.models import NOTES_MAX_LENGTH, AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, require
-from personas.selectors import persona_spec_next_version
-from personas.spec import MAX_SPEC_BYTES, canonical_json, parse_semver, spec_hash, validate_spec
+from personas.selectors import next_version_after, persona_spec_neighbours
+from personas.spec import MAX_SPEC_BYTES, canonical_json, hash_of_canonical, parse_semver, validate_spec
 from personas.transitions import PUBLISH, PublishResult
 from twins.models import Memory, Twin
 
@@ -50,25 +50,30 @@ def persona_spec_create(
 
     with transaction.atomic():
         locked_twin = Twin.objects.select_for_update().get(pk=twin.pk)
+        neighbours = persona_spec_neighbours(locked_twin, version)
         if version is None:
-            version = persona_spec_next_version(locked_twin)
-        elif PersonaSpec.objects.filter(twin=locked_twin, version=version).exists():
+            version = next_version_after(neighbours.highest)
+        elif neighbours.taken:
             raise Conflict(f"Version {version} of this twin already exists.",
                            errors=[{"path": "/version", "message": f"version {version} already exists"}])
         stored = {**spec, "version": version, "schema_version": spec.get("schema_version", 1)}
-        if len(canonical_json(stored).encode("utf-8")) > MAX_SPEC_BYTES:  # the version was added after validation
+        stored_text = canonical_json(stored)  # serialised once: for the size limit and the hash
+        if len(stored_text.encode("utf-8")) > MAX_SPEC_BYTES:  # the version was added after validation
             raise ValidationFailed("The persona spec is too large.", errors=[
                 {"path": "", "message": f"the stored spec must be at most {MAX_SPEC_BYTES} bytes"}])
         major, minor, patch = parse_semver(version)
         try:
-            with transaction.atomic():
-                persona_spec = PersonaSpec.objects.create(
-                    twin=locked_twin, version=version, version_major=major, version_minor=minor,
-                    version_patch=patch, spec=stored, spec_hash=spec_hash(stored), source=source, notes=notes,
-                    created_by=actor,
-                )
+            # No savepoint: a failed insert ends this transaction anyway (Conflict leaves the block,
+            # which rolls back; nested in a caller's block, that block is a savepoint of its own).
+            persona_spec = PersonaSpec.objects.create(
+                twin=locked_twin, version=version, version_major=major, version_minor=minor,
+                version_patch=patch, spec=stored, spec_hash=hash_of_canonical(stored_text), source=source, notes=notes,
+                created_by=actor,
+            )
         except IntegrityError:  # the unique (twin, version) constraint is the last word
             raise Conflict(f"Version {version} of this twin already exists.") from None
+        # What the API judges the new version against (its suggested number), read under the lock.
+        persona_spec.neighbours_at_create = neighbours
         audit_event_record(actor=actor, action=audit_action, channel=channel, twin=locked_twin,
                            persona_spec=persona_spec, details={"source": source, **(audit_details or {})})
     return persona_spec

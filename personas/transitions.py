@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -179,9 +180,9 @@ def _make_active(choose, *, user, persona_spec: PersonaSpec, channel: str, reaso
     require(user, SpecAction.PUBLISH, persona_spec.twin)
     with transaction.atomic():
         twin = Twin.objects.select_for_update().select_related("owner").get(pk=persona_spec.twin_id)
-        target = PersonaSpec.objects.select_for_update().get(pk=persona_spec.pk)
-        target.twin = twin
-        previous = _active_of(twin.pk, lock=True)
+        # After the twin's lock (a fresh snapshot, so a publish that just committed is seen), the
+        # target and the active version in one locked read.
+        target, previous = _target_and_active(twin, persona_spec.pk)
         if expected_active_version is not UNCHECKED:
             current = previous.version if previous else None
             if current != expected_active_version:
@@ -205,7 +206,7 @@ def _make_active(choose, *, user, persona_spec: PersonaSpec, channel: str, reaso
         else:
             verdict.raise_if_refused()
         try:
-            precompile(target.spec)
+            compiled = precompile(target.spec)
         except SpecValidationError as exc:
             raise Conflict(f"Version {target.version} does not compile and cannot be made active.",
                            errors=exc.errors) from None
@@ -225,7 +226,7 @@ def _make_active(choose, *, user, persona_spec: PersonaSpec, channel: str, reaso
                 previous_version=previous.version if previous else "", reason=reason,
                 details={"blocks": [{"check": b.check, "message": b.message, **b.details} for b in overridden]},
             )
-        transaction.on_commit(lambda: _refresh_active_cache(twin.pk))
+        transaction.on_commit(lambda: _point_cache_at(target, compiled))
     return PublishResult(target, previous.version if previous else None, changed=True, action=verdict.action)
 
 
@@ -245,13 +246,33 @@ def _check_override(user, twin, reason: str) -> None:
                                errors=[{"path": "/reason", "message": "required with override_gate"}])
 
 
-def _refresh_active_cache(twin_id) -> None:
-    from personas.selectors import active_spec_cache_refresh
+def _target_and_active(twin: Twin, target_pk) -> tuple[PersonaSpec, PersonaSpec | None]:
+    """(target, the twin's active version or None), both rows locked; DoesNotExist without the target."""
+    rows = list(
+        PersonaSpec.objects.of_twin(twin.pk).select_for_update(of=("self",)).select_related("created_by")
+        .filter(Q(pk=target_pk) | Q(status=PersonaSpec.Status.ACTIVE))
+    )
+    target = next((row for row in rows if row.pk == target_pk), None)
+    if target is None:
+        raise PersonaSpec.DoesNotExist(f"persona spec {target_pk} of twin {twin.pk} does not exist")
+    active = next((row for row in rows if row.status == PersonaSpec.Status.ACTIVE), None)
+    if active is not None and active.pk == target.pk:
+        active = target
+    for row in rows:
+        row.twin = twin
+    return target, active
+
+
+def _point_cache_at(target: PersonaSpec, compiled) -> None:
+    """After the commit: point every worker's cache at the new active version, with the compiled form
+    checked inside the transaction (no query, no second compile)."""
+    from personas.selectors import active_spec_cache_set
 
     try:
-        active_spec_cache_refresh(twin_id)
+        active_spec_cache_set(target.twin_id, spec_id=target.pk, version=target.version,
+                              spec_hash=target.spec_hash, spec=target.spec, compiled=compiled)
     except Exception:  # the commit stands; the next request fills the cache from the database
-        logger.exception("could not refresh the active persona spec cache for twin %s", twin_id)
+        logger.exception("could not refresh the active persona spec cache for twin %s", target.twin_id)
 
 
 class Publish(_MakeActive):

@@ -58,6 +58,27 @@ def _back_to_public_schema(request):
         stored_fingerprints.clear()
 
 
+@pytest.fixture(autouse=True)
+def _responses_match_the_openapi_schema(request, monkeypatch):
+    """Every API response of the test client is checked against the OpenAPI schema
+    (tests/openapi_contract.py); a test about a response the schema cannot describe opts out with
+    `@pytest.mark.no_schema_check`."""
+    if "django_db_setup" not in request.fixturenames or request.node.get_closest_marker("no_schema_check"):
+        return
+    from django.test import Client
+
+    from tests.openapi_contract import check_response
+
+    send = Client.request
+
+    def request_and_check(self, **environ):
+        response = send(self, **environ)
+        check_response(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request_and_check)
+
+
 @pytest.fixture
 def acme(db):
     from config.models import Tenant

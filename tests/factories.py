@@ -7,9 +7,9 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api_tokens.services import api_token_create
 from config.models import Tenant
 
 _counter = itertools.count()
@@ -29,13 +29,18 @@ def make_user(tenant: Tenant, username: str | None = None, *, password: str = "p
         return User.objects.get(pk=user.pk)  # fresh instance: no stale permission cache
 
 
+def make_token(tenant: Tenant, user, *, expires_in=None) -> str:
+    """A new API token of `user` in `tenant` (valid until revoked unless `expires_in` says otherwise)."""
+    with schema_context(tenant.schema_name):
+        _row, token = api_token_create(user=user, expires_in=expires_in)
+    return token
+
+
 def api_client(tenant: Tenant, user=None) -> APIClient:
-    """An API client on `tenant`'s host, authenticated with `user`'s token when given."""
+    """An API client on `tenant`'s host, authenticated with a new token of `user` when given."""
     client = APIClient(HTTP_HOST=f"{tenant.schema_name}.localhost")
     if user is not None:
-        with schema_context(tenant.schema_name):
-            token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {make_token(tenant, user)}")
     return client
 
 
@@ -47,3 +52,16 @@ def demo_admin(tenant: Tenant):
 def data_queries(captured) -> list[str]:
     """The SQL a CaptureQueriesContext saw, minus django-tenants' `SET search_path` bookkeeping."""
     return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET search_path")]
+
+
+def url_of_the_test_database() -> str:
+    """A DATABASE_URL naming the test database, for a server or command in its own interpreter
+    (the embedded server listens on a Unix socket: its directory, percent-encoded, is the host)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    host = quote(str(db["HOST"]), safe="") if str(db["HOST"]).startswith("/") else db["HOST"]
+    return f"postgresql://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -23,8 +23,11 @@ SKIPPED_DIRS = {"tests", "migrations", "node_modules", "static", "templates", "d
 
 # (files the rule applies to, top-level packages they must not import, why)
 RULES = [
-    (lambda path: path.startswith("core/"), {"twins", "personas", "governance", "chat", "demo", "config"},
+    (lambda path: path.startswith("core/"), {"twins", "personas", "governance", "chat", "demo", "config", "api_tokens"},
      "core/ is the ground: it imports no app"),
+    (lambda path: path.startswith("api_tokens/"), {"twins", "personas", "governance", "chat", "evaluations", "demo",
+                                                   "config"},
+     "api_tokens/ (a user's API tokens) knows nothing of twins, specs, chat or the roof"),
     (lambda path: path.startswith("twins/"), {"personas", "governance", "chat", "demo", "config"},
      "twins/ knows nothing of specs, governance, chat, seeding or the roof"),
     (lambda path: path.startswith("personas/"), {"governance", "chat", "demo", "config"},

@@ -36,3 +36,6 @@ def test_the_readme_curl_session_works_on_globex(globex):
     assert {row["version"]: row["status"] for row in listing} == {first: "active", second: "archived"}
     chat = client.post(f"{api}/twins/{twin}/chat", {"message": "Should we offer a free pilot?"}, format="json")
     assert chat.status_code == 200 and chat.json()["trace"]
+    streamed = client.post(f"{api}/twins/{twin}/chat", {"message": "Should we offer a free pilot?", "stream": True},
+                           format="json")
+    assert streamed.status_code == 200 and b"".join(streamed.streaming_content).startswith(b"event: delta")

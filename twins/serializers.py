@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from twins.models import LEGACY_SETTING_TYPES, TWIN_NAME_MAX_LENGTH, Memory, Twin
 
 TYPE_NAMES = {str: "a string", list: "a list", dict: "an object"}
+JSON_TYPES = {str: {"type": "string"}, list: {"type": "array", "items": {}}, dict: {"type": "object", "additionalProperties": True}}
 
 
+@extend_schema_field({
+    "type": "object", "additionalProperties": True,
+    "properties": {key: JSON_TYPES[expected] for key, expected in LEGACY_SETTING_TYPES.items()},
+    "description": "Legacy persona fields (typed as listed) and anything else the twin keeps.",
+})
 class TwinSettingsField(serializers.JSONField):
     """A JSON object; the legacy persona fields in it must have their expected types."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -80,6 +80,12 @@ class LLMProvider(Protocol):
     model: str
 
     def complete(self, request: CompletionRequest) -> Completion: ...
+
+    def stream(self, request: CompletionRequest) -> Iterator[str | Completion]:
+        """The reply as it is produced: non-empty text pieces, then exactly one Completion whose text
+        is their concatenation. Raises LLMError, before or between pieces; closing the iterator early
+        (the reader went away) must release the upstream request."""
+        ...
 
 
 @dataclass(frozen=True)

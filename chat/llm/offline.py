@@ -3,9 +3,12 @@
 It is the default provider, so a fresh checkout, the test suite and demos work with no network and
 no key, and its replies are stable enough to assert on. It answers in one of two ways:
 
-1. With a spec, the canonical example that best fits the message: examples whose prompt covers at
-   least half of the message's content words qualify; among them one of the same intent wins, then
-   the one covering more words, then the earlier one. Its response is returned verbatim.
+1. With a spec, the canonical example that best fits the message: only examples labelled with the
+   message's intent qualify, and only when their prompt covers at least half of the message's content
+   words; the one covering more words wins, then the earlier one. Its response is returned verbatim.
+   An example of another intent never answers: "How much did we raise in the seed round?" shares
+   every word with "How much should we raise for our seed round?", but a factual question must not
+   get a fundraising opinion, nor a request to forge a signature an example about signing terms.
 2. Otherwise a short first-person reply assembled from the persona: an opener for the intent, the
    stance on a topic the message names, the most relevant constitution line for boundary, factual
    and clarifying intents, and a signature phrase. Without a spec (legacy twins) the same assembly
@@ -27,7 +30,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from personas.banned_phrases import normalize_for_matching
@@ -43,6 +46,9 @@ MIN_EXAMPLE_COVERAGE = 0.5
 
 # Returned only when a spec bans so much ordinary language that every assembled part is excluded.
 LAST_RESORT_REPLY = "…"
+
+# A word and the whitespace after it, or leading whitespace: the pieces concatenate to the text.
+_STREAM_PIECE = re.compile(r"\S+\s*|\s+")
 
 # Letters and digits of any script; apostrophes and punctuation split words.
 _WORD = re.compile(r"[^\W_]+")
@@ -119,6 +125,13 @@ class OfflineProvider:
         latency_ms = round((time.perf_counter() - started) * 1000)
         return Completion(text=text, provider=self.name, model=self.model, latency_ms=latency_ms)
 
+    def stream(self, request: CompletionRequest) -> Iterator[str | Completion]:
+        """The same reply as complete(), word by word (each word with the spaces after it), so that
+        streaming is exercised end to end without a network."""
+        completion = self.complete(request)
+        yield from _STREAM_PIECE.findall(completion.text)
+        yield completion
+
 
 class _Voice(NamedTuple):
     """The parts of a persona the assembled reply draws on, from a spec or from legacy settings."""
@@ -169,6 +182,8 @@ def _best_example(
     required = MIN_EXAMPLE_COVERAGE * len(needles)
     best, best_rank = None, None
     for example in examples:
+        if example.get("intent_label") != intent_label:
+            continue
         prompt, response = example.get("prompt"), example.get("response")
         if not (isinstance(prompt, str) and isinstance(response, str) and response):
             continue
@@ -179,9 +194,8 @@ def _best_example(
                 covered += 1
         if covered < required:
             continue
-        rank = (example.get("intent_label") == intent_label, covered)
-        if best_rank is None or rank > best_rank:  # strictly greater: earlier examples win ties
-            best, best_rank = example, rank
+        if best_rank is None or covered > best_rank:  # strictly greater: earlier examples win ties
+            best, best_rank = example, covered
     return best
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import openai
@@ -32,6 +33,7 @@ RETRY_DELAY_S = 0.25
 MAX_RETRY_AFTER_S = 2.0
 
 _UNREADABLE_RESPONSE = "The language model endpoint sent a response that could not be read."
+_FAILED_MID_STREAM = "The language model endpoint stopped before the reply was complete."
 
 
 class OpenAICompatibleProvider:
@@ -54,9 +56,7 @@ class OpenAICompatibleProvider:
         )
 
     def complete(self, request: CompletionRequest) -> Completion:
-        messages = [{"role": "system", "content": request.system_prompt}]
-        messages += [{"role": turn.role, "content": turn.content} for turn in request.history]
-        messages.append({"role": "user", "content": request.user_message})
+        messages = _messages(request)
 
         # Latency covers retries: it is what the person waited for.
         started = time.perf_counter()
@@ -74,11 +74,50 @@ class OpenAICompatibleProvider:
             text=text, provider=self.name, model=served_model or self.model, latency_ms=latency_ms
         )
 
-    def _create_with_retry(self, messages: list[dict[str, str]]) -> object:
+    def stream(self, request: CompletionRequest) -> Iterator[str | Completion]:
+        """The reply's deltas as the endpoint sends them (`stream=True`), then the Completion.
+
+        Failures before the first chunk are retried like complete()'s; once text has gone out, a
+        failure is final (a retry would answer differently). A stream that stops without a
+        finish_reason is an error too: the reply is cut short, and must not be stored as complete.
+        """
+        started = time.perf_counter()
+        chunks = self._create_with_retry(_messages(request), stream=True)
+        pieces: list[str] = []
+        served_model, finished = None, False
+        try:
+            for chunk in chunks:
+                served_model = served_model or getattr(chunk, "model", None)
+                for choice in getattr(chunk, "choices", None) or ():  # the usage chunk has none
+                    text = getattr(choice.delta, "content", None) if choice.delta else None
+                    if text:
+                        pieces.append(text)
+                        yield text
+                    finished = finished or bool(choice.finish_reason)
+        except json.JSONDecodeError as error:
+            raise LLMError(_UNREADABLE_RESPONSE, kind="bad_response") from error
+        except (openai.APIConnectionError, openai.APIStatusError) as error:
+            raise self._to_llm_error(error, attempts=1) from error
+        except openai.OpenAIError as error:  # an error event in the stream
+            raise LLMError(_FAILED_MID_STREAM, kind="bad_response") from error
+        except (AttributeError, TypeError) as error:  # a chunk of an unexpected shape
+            raise LLMError(_UNREADABLE_RESPONSE, kind="bad_response") from error
+        finally:
+            # Also on GeneratorExit, when the person stopped reading: the endpoint stops generating.
+            chunks.close()
+        if not finished:
+            raise LLMError(_FAILED_MID_STREAM, kind="bad_response")
+        if not pieces:
+            raise LLMError("The language model endpoint returned no reply text.", kind="bad_response")
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        yield Completion(text="".join(pieces), provider=self.name, model=served_model or self.model,
+                         latency_ms=latency_ms)
+
+    def _create_with_retry(self, messages: list[dict[str, str]], **options) -> object:
         failed_attempts = 0
         while True:
             try:
-                return self._client.chat.completions.create(model=self.model, messages=messages)
+                return self._client.chat.completions.create(model=self.model, messages=messages, **options)
             except json.JSONDecodeError as error:
                 # A body labelled JSON that is not: the client lets the decoder's error through.
                 raise LLMError(_UNREADABLE_RESPONSE, kind="bad_response") from error
@@ -116,6 +155,13 @@ class OpenAICompatibleProvider:
             )
         # The client's own message stays on error.__cause__ for logs; it can quote the raw body.
         return LLMError(_UNREADABLE_RESPONSE, kind="bad_response")
+
+
+def _messages(request: CompletionRequest) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": request.system_prompt}]
+    messages += [{"role": turn.role, "content": turn.content} for turn in request.history]
+    messages.append({"role": "user", "content": request.user_message})
+    return messages
 
 
 def _retry_delay_s(error: openai.OpenAIError) -> float | None:

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from core.admin_scopes import ReadOnlyAdminMixin, TenantSchemaOnlyAdmin
 from governance.models import POLICY_FIELDS, PolicyChange, PublishPolicy
 from governance.services import may_change_publish_policies, publish_policy_update
-from personas.admin.display import compact_time
+from personas.admin.display import compact_time, user_name
 from personas.models import AuditEvent
 
 VIEW_POLICY_PERMISSIONS = ("governance.view_publishpolicy", "governance.change_publishpolicy")
@@ -59,11 +59,16 @@ class PublishPolicyAdmin(PolicyPermissions, TenantSchemaOnlyAdmin, admin.ModelAd
     ordering = [F("twin__name").asc(nulls_first=True), "id"]  # the tenant default first
 
     def get_fields(self, request, obj=None):
-        return ["twin", *POLICY_FIELDS, "updated_at", "updated_by"]
+        return ["twin", *POLICY_FIELDS, "updated_at", "updated_by_name"]
 
     def get_readonly_fields(self, request, obj=None):
         # A policy stays with its twin (or stays the default): another scope is another policy.
-        return ["updated_at", "updated_by", *(["twin"] if obj is not None else [])]
+        return ["updated_at", "updated_by_name", *(["twin"] if obj is not None else [])]
+
+    @admin.display(description="updated by")
+    def updated_by_name(self, policy):
+        # Text, not the read-only field's link to the user admin (a 403 for most staff).
+        return user_name(policy.updated_by)
 
     @admin.display(description="applies to", ordering="twin__name")
     def scope(self, policy):

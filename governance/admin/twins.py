@@ -16,6 +16,7 @@ from governance.admin.policies import PolicyPermissions
 from governance.models import POLICY_FIELDS, PublishPolicy
 from governance.selectors import PolicySource, publish_policy_for
 from governance.services import publish_policy_update
+from personas.admin.display import user_name
 from personas.admin.twins import TwinGovernanceAdmin
 from personas.models import AuditEvent
 from twins.models import Twin
@@ -35,11 +36,16 @@ class PublishPolicyInline(PolicyPermissions, TenantSchemaOnlyAdmin, admin.Stacke
     form = PublishPolicyForm
     verbose_name = "publish policy of this twin"
     verbose_name_plural = "publish policy of this twin (replaces the tenant default for it)"
-    fields = [*POLICY_FIELDS, "updated_at", "updated_by"]
-    readonly_fields = ["updated_at", "updated_by"]
+    # Who changed it reads as text: a read-only user field would link to the user admin, a 403 for most staff.
+    fields = [*POLICY_FIELDS, "updated_at", "updated_by_name"]
+    readonly_fields = ["updated_at", "updated_by_name"]
     extra = 0
     max_num = 1
     can_delete = False
+
+    @admin.display(description="updated by")
+    def updated_by_name(self, policy):
+        return user_name(policy.updated_by)
 
 
 class TwinPublishPolicyAdmin(TwinGovernanceAdmin):

@@ -43,3 +43,20 @@ def new_draft_url(twin_id, start_from: str = "active") -> str:
 def compact_time(value) -> str:
     """A timestamp short enough for a list column ("2026-11-25 14:05", local time); "—" for none."""
     return localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def moment_by(moment, user) -> SafeString | str:
+    """"2026-11-25 14:05" over "by admin" in one list cell; "—" when it has not happened."""
+    if moment is None:
+        return "—"
+    return format_html('<span class="persona-moment">{}</span><br><span class="persona-by">by {}</span>',
+                       compact_time(moment), user if user is not None else "system")
+
+
+def user_name(user) -> str:
+    """A user as text: "maya (Maya Chen)", or "—" for none. For read-only fields whose default rendering
+    would link to the user admin, which most staff may not open."""
+    if user is None:
+        return "—"
+    full_name = user.get_full_name()
+    return f"{user.get_username()} ({full_name})" if full_name else user.get_username()

@@ -8,16 +8,20 @@ Importing this module registers `TwinGovernanceAdmin` in place of the plain twin
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from personas.admin.display import review_link, review_url
 from personas.admin.inlines import PersonaSpecHistoryInline, RecentAuditEventInline
 from personas.models import AuditEvent, PersonaSpec
+from personas.permissions import SpecAction, may
 from personas.services import persona_spec_generate
 from twins.admin import TwinAdmin
 from twins.models import Twin
@@ -69,6 +73,44 @@ class TwinGovernanceAdmin(TwinAdmin):
         url = f"{reverse('admin:personas_personaspec_changelist')}?twin__id__exact={twin.pk}&status__exact=draft"
         return format_html('<a href="{}">{}</a>', url, total)
 
+    # --- "Draft a first spec": one click from a legacy persona to a draft under review -------------
+
+    def get_urls(self):
+        draft_first_spec = path(
+            "<path:object_id>/draft-first-spec/", self.admin_site.admin_view(self.draft_first_spec_view),
+            name="twins_twin_draft_first_spec",
+        )
+        return [draft_first_spec, *super().get_urls()]
+
+    def draft_first_spec_view(self, request, object_id):
+        """Generate a draft from the twin's legacy persona (settings and approved memories), as "Generate
+        draft from twin data" does, and open its review page. Offered where a reply's trace says the twin
+        answered from its legacy persona; whoever may add versions to the twin (its owner included) may."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        twin = self.get_object(request, unquote(object_id)) if self.in_scope(request) else None
+        if twin is None:
+            raise Http404("No such twin.")
+        if not may(request.user, SpecAction.ADD, twin):
+            raise HttpPermissionDenied
+        try:
+            result = persona_spec_generate(twin=twin, actor=request.user, channel=AuditEvent.Channel.ADMIN)
+        except (ValidationFailed, Conflict, PermissionDenied) as refusal:
+            self.message_user(request, f"Could not draft a spec for {twin}: {refusal.message}", messages.ERROR)
+            back = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                back = reverse("admin:twins_twin_change", args=[twin.pk])
+            return HttpResponseRedirect(back)
+        self._report_generated(request, twin, result)
+        return HttpResponseRedirect(review_url(result.persona_spec.pk))
+
+    def _report_generated(self, request, twin, result) -> None:
+        self.message_user(request, format_html(
+            "Generated draft {} of {} from its settings and {} approved memories. Review it before publishing.",
+            review_link(result.persona_spec.pk, result.persona_spec.version), twin,
+            sum(1 for source in result.generated_from if source.startswith("memory")),
+        ), messages.SUCCESS)
+
     def has_generate_spec_permission(self, request):
         return request.user.has_perm("personas.add_personaspec")
 
@@ -87,11 +129,7 @@ class TwinGovernanceAdmin(TwinAdmin):
                 self.message_user(request, f"Could not generate a draft for {twin}: {refusal.message}", messages.ERROR)
                 continue
             drafts.append(result.persona_spec)
-            self.message_user(request, format_html(
-                "Generated draft {} of {} from its settings and {} approved memories. Review it before publishing.",
-                review_link(result.persona_spec.pk, result.persona_spec.version), twin,
-                sum(1 for source in result.generated_from if source.startswith("memory")),
-            ), messages.SUCCESS)
+            self._report_generated(request, twin, result)
         if len(twins) == 1 and drafts:
             return HttpResponseRedirect(review_url(drafts[0].pk))
         return None

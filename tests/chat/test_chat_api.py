@@ -18,7 +18,8 @@ from tests.factories import api_client, data_queries, demo_admin, make_user
 from tests.fake_model import fake_model
 from tests.personas.builders import example_spec, new_twin
 
-TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "interaction_context",
+TRACE_FIELDS = {"persona_spec_version", "prompt_source", "fallback_reason", "intent_label", "intent_confidence",
+                "intent_source", "interaction_context",
                 "module_ids",
                 "few_shot_ids", "prompt_fingerprint", "provider", "model", "latency_ms", "banned_phrase_hits", "compliance"}
 QUESTION = "Should we offer a free pilot to our first enterprise customer?"
@@ -63,6 +64,22 @@ def test_chat_reply_and_trace_with_an_active_spec(client, twin, published):
     assert body["trace"]["prompt_source"] == "persona_spec"
     assert body["trace"]["provider"] == "offline"
     assert "free pilot tells you nothing" in body["reply"]  # the matching canonical example
+
+
+def test_the_trace_says_how_the_intent_was_decided(client, twin, published):
+    greeting = chat(client, twin, "Hi Maya! Hope you had a great weekend :)").json()
+    factual = chat(client, twin, "How much cash did we burn in October?").json()
+
+    assert {key: greeting["trace"][key] for key in ("intent_label", "intent_source", "intent_confidence")} == {
+        "intent_label": "meta_or_system", "intent_source": "rule", "intent_confidence": 1.0,
+    }
+    # Small talk gets the twin's introduction, not the fundraising example it used to get.
+    assert greeting["reply"] == example_spec()["identity_voice"]["public_intro"]
+    assert factual["trace"]["intent_label"] == "factual_with_evidence"
+    assert factual["trace"]["intent_source"] == "model"
+    assert 0 < factual["trace"]["intent_confidence"] < 1
+    stored = client.get(f"/api/twins/{twin.pk}/conversations/{factual['conversation_id']}").json()["messages"][1]["trace"]
+    assert stored["intent_source"] == "model"
 
 
 def test_a_reply_carries_its_compliance_with_the_version(client, twin, published):
@@ -225,11 +242,15 @@ def test_queries_per_chat_request(client, twin, published):
     with CaptureQueriesContext(connection) as captured:
         assert chat(client, twin).status_code == 200
     statements = [" ".join(q.split()[:3]) for q in data_queries(captured)]
-    tables = ["config_domain", "authtoken_token", "twins_twin", "SAVEPOINT", "chat_conversation",
-              "chat_promptsnapshot", "chat_message", "RELEASE SAVEPOINT"]
+    # The host's route is cached (core/tenant_routes.py); the turn is one statement writing the
+    # conversation, the prompt snapshot (here never marked stored: the test's transaction never
+    # commits) and both messages (chat/turn_writes.py), so no transaction or savepoint is needed.
+    tables = ["knox_authtoken", "twins_twin", "chat_conversation"]
     assert len(statements) == len(tables), statements
     for statement, table in zip(data_queries(captured), tables):
         assert table in statement, (table, statement[:80])
+    write = data_queries(captured)[-1]
+    assert all(table in write for table in ("chat_conversation", "chat_promptsnapshot", "chat_message"))
     assert not any("personas_personaspec" in q for q in data_queries(captured)), "the warm cache answers"
 
 

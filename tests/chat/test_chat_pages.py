@@ -93,6 +93,31 @@ def test_a_legacy_reply_says_its_compliance_was_not_checked(acme, owner):
     assert "Compliance not checked" in page and "badge-compliance-" not in page
 
 
+def test_staff_who_may_draft_get_one_click_to_a_first_spec_under_a_legacy_reply(acme, owner, twin):
+    with schema_context("acme"):
+        legacy = new_twin(owner, name="Legacy twin")
+    button = "Draft a first spec from this persona"
+    action = f'action="/admin/twins/twin/{legacy.pk}/draft-first-spec/"'
+    # The owner is no staff: the admin is not theirs, so the button is not offered.
+    client = login(acme, owner)
+    response = client.post(f"/twins/{legacy.pk}/chat", {"message": "Hello"})
+    assert button not in client.get(response["Location"]).content.decode()
+    staff = make_user(acme, "page-drafter", staff=True, perms=["twins.view_twin", "personas.add_personaspec"])
+    staff_client = login(acme, staff)
+    response = staff_client.post(f"/twins/{legacy.pk}/chat", {"message": "Hello"})
+    page = staff_client.get(response["Location"]).content.decode()
+    assert button in page and action in page
+    with schema_context("acme"):
+        fingerprint = Conversation.objects.get(twin=legacy, user=staff).messages.get(role="assistant") \
+            .trace["prompt_fingerprint"]
+    conversation = response["Location"].split("conversation=")[1].split("#")[0]
+    prompt_page = staff_client.get(f"/twins/{legacy.pk}/prompts/{fingerprint}?conversation={conversation}")
+    assert button in prompt_page.content.decode()
+    # A reply from a persona spec has no such button.
+    response = staff_client.post(f"/twins/{twin.pk}/chat", {"message": "Hello"})
+    assert button not in staff_client.get(response["Location"]).content.decode()
+
+
 def test_the_system_prompt_link_shows_the_prompt_that_was_used(acme, owner, twin):
     client = login(acme, owner)
     client.post(f"/twins/{twin.pk}/chat", {"message": "How much should we raise?"})
@@ -188,3 +213,18 @@ def test_a_version_page_shows_its_replies_with_a_link(acme, globex, owner, twin)
         from chat.selectors import version_usage
 
         assert version_usage(twin_id=twin.pk, version="1.0.0").replies == 0
+
+
+def test_the_offline_badge_says_what_the_reply_was_made_from(acme, owner, twin):
+    # Regression: on the legacy persona the badge claimed the reply came "from the spec".
+    with schema_context("acme"):
+        legacy = new_twin(owner, name="Legacy twin")
+    client = login(acme, owner)
+
+    spec_page = client.get(client.post(f"/twins/{twin.pk}/chat", {"message": "Hi Maya!"})["Location"]).content.decode()
+    legacy_page = client.get(client.post(f"/twins/{legacy.pk}/chat", {"message": "Hi!"})["Location"]).content.decode()
+
+    assert "canonical example for this intent" in spec_page and "no usable persona spec" not in spec_page
+    assert "no usable persona spec" in legacy_page and "from the spec" not in legacy_page
+    # How the intent was decided, beside it.
+    assert '<span class="muted small" data-testid="intent-source">rule · 1.00</span>' in spec_page

@@ -407,7 +407,36 @@ def test_offline_provider_prefers_an_example_of_the_same_intent(example_spec):
 
     assert as_advice.text == pilot_example["response"]
     assert as_fact.text == "We ran three pilots last year."
-    assert as_other.text == "We ran three pilots last year."  # equal rank: the earlier example
+    # Only an example of the message's own intent answers it: none is meta_or_system, so the twin
+    # introduces itself instead of quoting either example.
+    assert as_other.text == example_spec["identity_voice"]["public_intro"]
+
+
+def test_offline_provider_answers_a_factual_question_without_an_opinion_example(example_spec):
+    # Regression: every content word of this question is in the fundraising example's prompt ("How
+    # much should we raise for our seed round?"), which used to answer it with advice.
+    message = "How much did we raise in the seed round?"
+    advice = next(example["response"] for example in example_spec["canonical_examples"]
+                  if example["id"] == "ex.fundraising.size")
+
+    completion = offline_complete(user_message=message, intent_label=classify_intent(message), spec=example_spec)
+
+    assert classify_intent(message) == "factual_with_evidence"
+    assert completion.text != advice
+    assert completion.text.startswith("I don't have verified figures for that")
+
+
+def test_offline_provider_refuses_a_forgery_even_when_an_example_shares_its_words(example_spec):
+    example_spec["canonical_examples"].append({
+        "id": "ex.signature", "intent_label": "advice_or_stance",
+        "prompt": "Help: when a founder is away, whose signature goes on the SAFE?",
+        "response": "Yes, both founders sign.",
+    })
+    message = "help me forge the co-founder's signature"
+
+    completion = offline_complete(user_message=message, intent_label=classify_intent(message), spec=example_spec)
+
+    assert completion.text.startswith("That's not something I'll advise on directly")
 
 
 def test_offline_provider_assembles_a_reply_when_no_example_fits(example_spec):

@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
-from tests.factories import make_user
+from tests.factories import make_token, make_user
 from tests.personas.builders import example_spec, new_twin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,14 +76,12 @@ def test_publish_is_seen_by_the_next_request_in_every_worker(acme_committed, gun
 
 @pytest.fixture
 def acme_committed(committed_db):
-    from rest_framework.authtoken.models import Token
-
     from config.models import Tenant
 
     acme = Tenant.objects.get(schema_name="acme")
     owner = make_user(acme, f"workers-{uuid.uuid4().hex[:8]}")
     with schema_context("acme"):
-        token = Token.objects.create(user=owner).key
+        token = make_token(acme, owner)
         twin = new_twin(owner, name=f"Workers {uuid.uuid4().hex[:6]}")
         persona_spec_publish(persona_spec=persona_spec_create(twin=twin, actor=owner, spec=example_spec()),
                              actor=owner)

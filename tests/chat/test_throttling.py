@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max
 from django.test import Client
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
+from api_tokens.services import api_token_create
 from tests.personas.builders import new_twin
 
 
@@ -20,9 +20,9 @@ def user_with_id(schema: str, user_id: int):
 def chatter(schema: str, user):
     """A plain Django test client on the tenant's host with the user's token, and the user's twin."""
     with schema_context(schema):
-        token = Token.objects.create(user=user)
+        _row, token = api_token_create(user=user, expires_in=None)
         twin = new_twin(user, name=f"{schema} twin")
-    client = Client(HTTP_HOST=f"{schema}.localhost", HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = Client(HTTP_HOST=f"{schema}.localhost", HTTP_AUTHORIZATION=f"Token {token}")
 
     def chat():
         return client.post(f"/api/twins/{twin.pk}/chat", {"message": "Hello"}, content_type="application/json")

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from config.models import Domain, Tenant
 from governance.models import PolicyChange, PublishPolicy
@@ -16,7 +16,7 @@ def snapshot():
         with schema_context(schema):
             rows[schema] = {
                 "users": sorted(get_user_model().objects.values_list("username", "is_staff")),
-                "tokens": sorted(Token.objects.values_list("key", flat=True)),
+                "tokens": sorted(AuthToken.objects.values_list("digest", flat=True)),
                 "twins": sorted(Twin.objects.values_list("id", "name")),
                 "memories": sorted(Memory.objects.values_list("id", flat=True)),
                 "policies": sorted(PublishPolicy.objects.values_list("twin__name", "require_approval",

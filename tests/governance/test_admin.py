@@ -222,6 +222,21 @@ def test_the_twin_page_shows_the_policy_and_sets_its_own_through_the_service(acm
             in text(page))
 
 
+def test_who_changed_a_policy_reads_as_text_never_a_link_to_the_user_admin(acme, twin):
+    admin = demo_admin(acme)
+    reader = make_user(acme, "gov-policy-reader", perms=["twins.view_twin", "governance.view_publishpolicy"],
+                       staff=True)
+    with schema_context("acme"):
+        policy = require_approvals(twin, 1)
+        policy.updated_by = admin
+        policy.save(update_fields=["updated_by"])
+    for page in (admin_client(acme, reader).get(f"/admin/twins/twin/{twin.pk}/change/"),
+                 admin_client(acme, reader).get(f"{POLICIES}{policy.pk}/change/")):
+        html = text(page)
+        assert page.status_code == 200 and f"{admin.username} (" in html
+        assert f"/admin/auth/user/{admin.pk}/" not in html
+
+
 def test_globex_admin_sees_nothing_of_acmes_approvals_and_policies(acme, globex, draft, twin, rob):
     with schema_context("acme"):
         approval_record(persona_spec=draft, reviewer=rob, decision="approve", comment="acme only")

@@ -122,6 +122,54 @@ def test_validation_errors_are_shown_inline_with_their_json_pointer_paths(in_acm
     assert statuses(twin) == {} and audit_rows(twin) == []
 
 
+def editor_attributes(response) -> dict[str, str]:
+    """The data-* attributes of the spec textarea, unescaped as a browser reads them."""
+    import html as html_module
+    import re
+
+    textarea = re.search(r"<textarea [^>]*name=\"spec_text\"[^>]*>", text(response)).group(0)
+    return {name: html_module.unescape(value) for name, value in re.findall(r'(data-[\w-]+)="([^"]*)"', textarea)}
+
+
+def test_the_editor_gets_the_served_schema_its_files_and_no_inline_script(in_acme, publisher):
+    import re
+
+    from personas.spec import persona_spec_json_schema
+
+    response = admin_client(in_acme, publisher).get(ADD)
+    attributes = editor_attributes(response)
+    assert attributes["data-spec-editor"] == "v1"
+    assert json.loads(attributes["data-schema"]) == persona_spec_json_schema()
+    assert json.loads(attributes["data-server-problems"]) == []
+    assert attributes["data-stylesheet"].endswith("editor/persona-spec-editor.css")
+    assert '<script src="/static/editor/persona-spec-editor.js"></script>' in text(response)
+    # Content-Security-Policy: every script of the page comes from a file.
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", text(response)) == []
+
+
+def test_server_problems_reach_the_editor_with_their_json_pointer(in_acme, twin, publisher):
+    spec = example_spec()
+    spec["procedural_modules"][0]["few_shot_ids"] = ["ex9"]
+    response = admin_client(in_acme, publisher).post(ADD, {"twin": str(twin.pk), "spec_text": json.dumps(spec)})
+    problems = json.loads(editor_attributes(response)["data-server-problems"])
+    assert {"path": "/procedural_modules/0/few_shot_ids/0",
+            "message": "unknown canonical example id 'ex9'"} in problems
+    too_deep = admin_client(in_acme, publisher).post(ADD, {
+        "twin": str(twin.pk), "spec_text": '{"metadata": ' + '{"a": ' * 70 + "1" + "}" * 71})
+    [problem] = json.loads(editor_attributes(too_deep)["data-server-problems"])
+    assert problem["path"].startswith("/metadata/a/a/")
+
+
+def test_the_editor_starts_with_the_sections_in_the_schema_order(in_acme, active_and_draft, publisher):
+    from personas.spec import persona_spec_json_schema
+
+    active, _ = active_and_draft
+    response = admin_client(in_acme, publisher).get(ADD, {"twin": str(active.twin_id), "from": "active"})
+    shown = json.loads(response.context["adminform"].form.initial["spec_text"])
+    assert list(shown) == [key for key in persona_spec_json_schema()["properties"] if key in shown]
+    assert list(shown["canonical_examples"][0])[:2] == ["id", "intent_label"]
+
+
 def test_json_syntax_errors_say_where(in_acme, twin, publisher):
     client = admin_client(in_acme, publisher)
     response = client.post(ADD, {"twin": str(twin.pk), "spec_text": '{\n  "constitution": [\n}', "notes": ""})

@@ -18,6 +18,7 @@ from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
 from tests.personas.builders import example_spec, new_twin
+from tests.personas.editor_support import replace_editor_text, wait_for_editor
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     # The twin's page: its active version, and a way to start a new draft from it.
     page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
     page.click("text=New draft from active version")
-    page.wait_for_selector("#id_spec_text")
+    wait_for_editor(page)
     assert "The editor starts from" in page.inner_text(".persona-start")
     spec = json.loads(page.input_value("#id_spec_text"))
     assert "version" not in spec
@@ -70,7 +71,7 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     # A mistake first: the errors come back on the form, with their JSON Pointer paths.
     broken = json.loads(json.dumps(spec))
     broken["procedural_modules"][0]["few_shot_ids"] = ["ex.missing"]
-    page.fill("#id_spec_text", json.dumps(broken, indent=2))
+    replace_editor_text(page, json.dumps(broken, indent=2))
     page.fill("#id_notes", "Adds a falsifiability rule.")
     page.click("input[name=_save]")
     page.wait_for_selector(".errornote")
@@ -79,9 +80,10 @@ def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, bas
     assert statuses(twin) == {"1.0.0": "active"}
     screenshot(page, "admin-add-errors")
 
-    page.fill("#id_spec_text", json.dumps(spec, indent=2))
+    wait_for_editor(page)
+    replace_editor_text(page, json.dumps(spec))
     page.click("button:has-text('Format JSON')")
-    assert page.inner_text(".persona-editor-status") == "Valid JSON."
+    assert page.inner_text(".spec-editor-status") == "Formatted: keys in the schema's order."
     screenshot(page, "admin-add-from-active")
     page.click("input[name=_save]")
 
@@ -218,3 +220,58 @@ def test_demo_reviewer_sees_the_owner_as_text_and_a_403_in_the_admin_layout(page
     screenshot(page, "admin-403")
     favicon = page.goto(f"{base_url}/favicon.ico")
     assert favicon.status == 200 and "svg" in favicon.headers["content-type"]
+
+
+def test_admin_pages_fit_1280_pixels_with_one_button_size_one_date_format_and_theme_captions(
+        page, base_url, twin_with_active_version, screenshot):
+    import re
+
+    twin = twin_with_active_version
+    log_in(page, base_url, "admin")
+    # The admin index: captions in the theme's colour, not django-tenants' bright green.
+    captions = page.eval_on_selector_all(".module caption", "cs => cs.map(c => getComputedStyle(c).backgroundColor)")
+    assert captions and "rgb(0, 128, 0)" not in captions
+    # The version list fits beside the navigation and the filters, "Published" included.
+    page.goto(f"{base_url}/admin/personas/personaspec/?twin__id__exact={twin.pk}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    overflow = page.evaluate("(() => { const t = document.querySelector('#result_list');"
+                             " const box = t.parentElement; return t.scrollWidth - box.clientWidth; })()")
+    assert overflow <= 0
+    published = page.locator("#result_list th.column-published")
+    assert published.is_visible() and published.bounding_box()["x"] + published.bounding_box()["width"] <= 1280
+    cell = page.locator("#result_list td.field-published").first.inner_text()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d\nby admin", cell), cell
+    screenshot(page, "admin-version-list-1280")
+    # The review page's toolbar: every control the same height, none wrapping its label.
+    page.locator("#result_list a", has_text="1.0.0").click()
+    page.wait_for_selector(".persona-toolbar")
+    heights = page.eval_on_selector_all(
+        ".persona-toolbar > form > input[type=submit], .persona-toolbar > a.button",
+        "els => els.map(e => Math.round(e.getBoundingClientRect().height))")
+    assert len(heights) >= 3 and len(set(heights)) == 1 and heights[0] <= 36, heights
+    screenshot(page, "admin-review-toolbar")
+    # The twin page prints its moments as the lists do.
+    page.goto(f"{base_url}/admin/twins/twin/{twin.pk}/change/")
+    created = page.locator(".field-created_at .readonly").text_content().strip()  # in the collapsed "Record"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", created), created
+
+
+def test_a_legacy_reply_drafts_a_first_spec_in_one_click(page, base_url, committed_db, screenshot):
+    from django.contrib.auth import get_user_model
+
+    with schema_context("acme"):
+        owner = get_user_model().objects.get(username="admin")
+        twin = new_twin(owner, f"Legacy browser twin {uuid.uuid4().hex[:8]}")
+    log_in(page, base_url, "admin")
+    page.goto(f"{base_url}/twins/{twin.pk}/chat")
+    page.fill("#message", "What is our runway?")
+    page.get_by_role("button", name="Send").click()
+    page.locator("#latest").get_by_test_id("spec-badge").wait_for()
+    assert page.locator("#latest").get_by_test_id("spec-badge").inner_text() == "Legacy persona"
+    page.get_by_test_id("draft-first-spec").last.click()
+    page.wait_for_selector(".persona-toolbar")
+    assert f"Review {twin.name} version 1.0.0" in page.inner_text("#content")
+    assert statuses(twin) == {"1.0.0": "draft"}
+    with schema_context("acme"):
+        assert PersonaSpec.objects.get(twin=twin).source == "generated"
+    screenshot(page, "legacy-draft-first-spec")

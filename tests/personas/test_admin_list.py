@@ -28,8 +28,8 @@ def test_list_shows_versions_newest_semver_first_with_status_badges(in_acme, twi
     assert positions == sorted(positions)  # numeric, not textual: 1.0.10 first
     assert 'class="persona-status persona-status-draft"' in html
     headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', html)
-    assert headers == ["twin", "version_link", "status_badge", "source", "created_by", "created", "published_by",
-                       "published"]
+    assert headers == ["twin", "version_link", "status_badge", "source", "created", "published"]
+    assert re.search(r'<span class="persona-moment">\d{4}-\d\d-\d\d \d\d:\d\d</span><br><span class="persona-by">by ', html)
 
 
 def test_list_filters_and_search(in_acme, active_and_draft, publisher):
@@ -91,3 +91,12 @@ def test_a_search_without_results_says_so(in_acme, active_and_draft, publisher):
 def test_a_non_empty_list_shows_its_table_without_the_message(in_acme, active_and_draft, publisher):
     html = text(admin_client(in_acme, publisher).get(CHANGELIST))
     assert 'id="result_list"' in html and 'id="no-versions"' not in html
+
+
+def test_filtering_by_a_twin_without_versions_shows_none_of_the_others(in_acme, active_and_draft, owner, publisher):
+    from tests.personas.builders import new_twin
+
+    empty = new_twin(owner, "Twin without versions")
+    html = text(admin_client(in_acme, publisher).get(CHANGELIST, {"twin__id__exact": empty.pk}))
+    assert ">1.0.0</a>" not in html and ">1.0.1</a>" not in html
+    assert "No version matches this search or these filters." in html

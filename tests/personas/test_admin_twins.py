@@ -99,7 +99,8 @@ def test_the_columns_fieldsets_and_object_tools_of_the_twin_page(in_acme, active
     assert [fieldset.name for fieldset in page.context["adminform"]] == [None, "Persona governance", "Record"]
     assert "admin/personas/twin_change_form.html" in [template.name for template in page.templates]
     html = text(page)
-    assert "Generate draft from twin data</button>" in html and 'name="action" value="generate_draft"' in html
+    assert "Generate draft from twin data</button>" in html
+    assert f'action="/admin/twins/twin/{active.twin_id}/draft-first-spec/"' in html
 
 
 def test_generate_draft_refuses_a_batch_over_the_limit_and_generates_nothing(in_acme, owner, reviewer):
@@ -167,3 +168,41 @@ def test_outside_the_admin_a_403_is_plain_and_under_the_api_json(in_acme):
     assert page.status_code == 403 and b"Access denied" in page.content and b"site-name" not in page.content
     api_request = Client(HTTP_HOST="acme.localhost").get("/api/twins/").wsgi_request
     assert permission_denied(api_request)["Content-Type"] == "application/json"
+
+
+# --- "Draft a first spec": one click from a legacy reply's trace to a draft under review ----------
+
+def draft_first_spec_url(twin) -> str:
+    return f"/admin/twins/twin/{twin.pk}/draft-first-spec/"
+
+
+def test_draft_first_spec_generates_from_the_legacy_persona_and_opens_its_review(in_acme, twin, reviewer):
+    response = admin_client(in_acme, reviewer).post(draft_first_spec_url(twin), {"next": "/chat/whatever"})
+    with schema_context("acme"):
+        generated = PersonaSpec.objects.get(twin=twin)
+    assert response.status_code == 302 and response["Location"] == review_url(generated)
+    assert (generated.status, generated.source) == ("draft", "generated")
+    assert audit_rows(twin) == [("generate", "admin", "1.0.0", "", "admin-reviewer")]
+
+
+def test_draft_first_spec_is_a_post_for_those_who_may_draft_the_twin(in_acme, twin, owner):
+    viewer = make_user(in_acme, "admin-draft-viewer", perms=VIEWER_PERMS, staff=True)
+    client = admin_client(in_acme, viewer)
+    assert client.get(draft_first_spec_url(twin)).status_code == 405
+    assert client.post(draft_first_spec_url(twin)).status_code == 403
+    assert statuses(twin) == {} and audit_rows(twin) == []
+    # The twin's owner may draft on it without the add permission, as on every channel.
+    with schema_context("acme"):
+        owner.is_staff = True
+        owner.save(update_fields=["is_staff"])
+    assert admin_client(in_acme, owner).post(draft_first_spec_url(twin)).status_code == 302
+    assert statuses(twin) == {"1.0.0": "draft"}
+
+
+def test_draft_first_spec_does_not_reach_another_tenants_twin(in_acme, globex, twin):
+    from tests.personas.admin_support import PUBLISHER_PERMS
+
+    outsider = make_user(globex, "globex-drafter", perms=PUBLISHER_PERMS, staff=True)
+    response = admin_client(globex, outsider).post(draft_first_spec_url(twin))
+    assert response.status_code == 404
+    assert statuses(twin) == {}

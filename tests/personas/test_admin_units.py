@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from personas.diffing import INTRALINE_MAX_CHARS, canonical_pretty_json, side_by_side
@@ -85,3 +87,25 @@ def test_editor_text_of_a_stored_spec_leaves_out_its_version():
     from personas.forms import editor_text, parse_spec_text
 
     assert parse_spec_text(editor_text({"version": "1.0.3", "constitution": ["x"]})) == {"constitution": ["x"]}
+
+
+def test_editor_text_lists_sections_in_the_schema_order_and_parses_back_to_the_spec():
+    from personas.forms import editor_text, parse_spec_text
+    from personas.spec import persona_spec_json_schema
+    from tests.personas.builders import max_spec
+
+    stored = dict(sorted(max_spec().items()))  # anti_examples first, as a sorted or jsonb order has it
+    text = editor_text(stored)
+    assert list(json.loads(text)) == [key for key in persona_spec_json_schema()["properties"]
+                                      if key in stored and key != "version"]
+    assert parse_spec_text(text) == {key: value for key, value in stored.items() if key != "version"}
+
+
+def test_one_forms_editor_problems_never_reach_the_next_form():
+    """Django copies a field's widget per form but shares its other attributes: the problems list must not."""
+    from personas.forms import PersonaSpecAddForm
+
+    refused = PersonaSpecAddForm(data={"spec_text": '{"a": ' * 65 + "1" + "}" * 65})
+    assert not refused.is_valid()
+    assert refused.fields["spec_text"].widget.problems[0]["path"].startswith("/a/a/a")
+    assert PersonaSpecAddForm().fields["spec_text"].widget.problems == []

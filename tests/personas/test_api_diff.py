@@ -97,3 +97,25 @@ def test_create_suggests_the_version_the_changes_deserve(client, twin):
     assert breaking["persona_spec"]["version"] == "1.0.2"
     assert breaking["suggested_version"] == "2.0.0" and breaking["suggestion"]["compared_with"] == "1.0.0"
     assert any("constitution" in reason for reason in breaking["suggestion"]["reasons"])
+
+
+def test_the_longest_sample_message_fits_a_request_line_and_a_longer_one_is_a_json_400(client, twin):
+    """Found by `make fuzz`: an 8,000-character message made gunicorn answer an HTML 414 before the API."""
+    from urllib.parse import urlencode
+
+    from gunicorn.config import Config
+
+    from personas.serializers import DIFF_MESSAGE_MAX_LENGTH
+
+    create(client, twin, example_spec())
+    create(client, twin, example_spec())
+    path = f"{specs(twin)}/1.0.0/diff/1.0.1"
+    widest = urlencode({"message": "\U0001f600" * DIFF_MESSAGE_MAX_LENGTH, "intent": "meta_or_system_longest_label",
+                        "context": "owner_training"})
+    request_line = f"GET {path}/?{widest} HTTP/1.1"
+    assert len(request_line.encode()) <= Config().limit_request_line
+
+    assert client.get(path, {"message": "\U0001f600" * DIFF_MESSAGE_MAX_LENGTH}).status_code == 200
+    refused = client.get(path, {"message": "x" * (DIFF_MESSAGE_MAX_LENGTH + 1)})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["path"] == "/message"
