@@ -56,8 +56,8 @@ def fill_tenant(index: int, spec: dict) -> tuple[str, str]:
     """A user with a token, a twin with the example spec active and a few conversations: (token, twin id)."""
     from django.contrib.auth import get_user_model
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
+    from api_tokens.services import api_token_create
     from chat.services import chat_turn
     from personas.services import persona_spec_create
     from personas.transitions import persona_spec_publish
@@ -65,7 +65,7 @@ def fill_tenant(index: int, spec: dict) -> tuple[str, str]:
 
     with schema_context(schema(index)):
         owner = get_user_model().objects.create_user(f"owner{index}", password=None)  # no hashing: not measured
-        token = Token.objects.create(user=owner).key
+        _row, token = api_token_create(user=owner, expires_in=None)
         twin = twin_create(owner=owner, name=f"Twin {index}", settings={"public_intro": f"Twin of tenant {index}."})
         persona_spec_publish(persona_spec=persona_spec_create(twin=twin, actor=owner, spec=spec), actor=owner)
         for number in range(CONVERSATIONS):  # each message without a conversation id starts one

@@ -29,7 +29,7 @@ from config.provisioning import (
     tenant_template_refresh,
 )
 from config.schema_clone import SchemaCloneUnsupported, clone_schema
-from tests.factories import api_client, demo_admin, make_user
+from tests.factories import api_client, demo_admin, make_token, make_user
 
 EXAMPLE_SPEC = Path(settings.BASE_DIR) / "personas" / "fixtures" / "persona_spec_example.json"
 
@@ -189,11 +189,7 @@ def test_a_cloned_tenant_works_end_to_end_and_sees_nothing_of_acme(initech):
     # Isolation: acme's credentials mean nothing on initech, and initech's twin does not exist on acme.
     assert api_client(initech, None).get("/api/twins/").status_code == 401
     acme_on_initech = api_client(initech)
-    with schema_context("acme"):
-        from rest_framework.authtoken.models import Token
-
-        acme_token = Token.objects.get(user=demo_admin(acme)).key
-    acme_on_initech.credentials(HTTP_AUTHORIZATION=f"Token {acme_token}")
+    acme_on_initech.credentials(HTTP_AUTHORIZATION=f"Token {make_token(acme, demo_admin(acme))}")
     assert acme_on_initech.get("/api/twins/").status_code == 401
     acme_client = api_client(acme, demo_admin(acme))
     assert acme_client.get(f"/api/twins/{twin_id}/").status_code == 404

@@ -12,12 +12,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
-from tests.factories import demo_admin
+from tests.factories import demo_admin, make_token, url_of_the_test_database
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -30,14 +28,6 @@ def redis_answers() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-def session_database_url() -> str:
-    """The session's test database as a DATABASE_URL (TCP, or the embedded server's socket)."""
-    settings = connection.settings_dict
-    host = settings["HOST"]
-    where = quote(host, safe="") if host.startswith("/") else f"{host}:{settings['PORT'] or 5432}"
-    return f"postgresql://{settings['USER']}@{where}/{settings['NAME']}"
 
 
 def call(port: int, method: str, path: str, token: str | None = None, body: dict | None = None):
@@ -61,19 +51,18 @@ def test_run_prod_refuses_to_start_without_redis():
 @pytest.mark.skipif(not redis_answers(), reason=f"no Redis answering at {REDIS_URL}")
 def test_run_prod_serves_with_workers_a_task_worker_and_redis(committed_db):
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
     from config.models import Tenant
     from twins.models import Twin
 
     acme = Tenant.objects.get(schema_name="acme")
+    token = make_token(acme, demo_admin(acme))
     with schema_context("acme"):
-        token = Token.objects.get(user=demo_admin(acme)).key
         twin_id = str(Twin.objects.get(name="Maya Chen").pk)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": session_database_url(), "REDIS_URL": REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": url_of_the_test_database(), "REDIS_URL": REDIS_URL,
            "CACHE_KEY_PREFIX": f"test-run-prod-{secrets.token_hex(4)}", "SECRET_KEY": secrets.token_urlsafe(50),
            "LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(["make", "-s", "run-prod", f"PORT={port}"], cwd=REPO, env=env, start_new_session=True,
