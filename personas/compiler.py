@@ -308,10 +308,20 @@ def _deterministic_rules(
 ) -> dict[str, Any]:
     # A fresh dict per plan, deep-copied, so a caller editing one plan cannot change another.
     return {
-        **copy.deepcopy(dict(other_rules)),
+        **_key_sorted_copy(other_rules),
         "banned_phrases": list(banned),
         "anti_style_rules": list(anti_style_rules),
     }
+
+
+def _key_sorted_copy(value: Any) -> Any:
+    """A deep copy of a JSON value with the keys of every object in sorted order: the order a spec
+    validated from its canonical JSON has, whichever order the caller's dict had."""
+    if isinstance(value, Mapping):
+        return {key: _key_sorted_copy(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_key_sorted_copy(item) for item in value]
+    return value
 
 
 def _heading(section_name: str) -> str:
@@ -508,7 +518,7 @@ def precompile(
         example_blocks=tuple(example_block(example) for example in examples),
         example_tokens=tuple(example_tokens(example) for example in examples),
         anti_style_rules=tuple(rules.anti_style_rules),
-        other_deterministic_rules=copy.deepcopy(rules.model_extra or {}),
+        other_deterministic_rules=_key_sorted_copy(rules.model_extra or {}),
         intents=intents,
         custom_section=custom,
         compliance=compliance_profile(spec, intents),

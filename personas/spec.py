@@ -19,14 +19,18 @@ from collections.abc import Iterator, Mapping
 from copy import deepcopy
 from typing import Annotated, Any, Literal
 
+import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -94,7 +98,16 @@ IntentLabel = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExampleText = Annotated[str, StringConstraints(min_length=1, max_length=6000)]
 # An empty banned phrase would be found in every reply.
 Phrase = Annotated[str, StringConstraints(min_length=1)]
-FreeFormMapping = Annotated[dict[str, Any], Field(max_length=MAX_MAPPING_KEYS)]
+# Free-form values are any JSON value, checked as such (JsonValue, not Any): a Python object with a
+# set, a tuple or a date inside is refused by validation itself, not only by serialising it. The
+# served JSON Schema stays what `Any` gives.
+JsonObject = Annotated[dict[str, JsonValue], WithJsonSchema({"type": "object", "additionalProperties": True})]
+JsonArray = Annotated[list[JsonValue], WithJsonSchema({"type": "array", "items": {}})]
+FreeFormMapping = Annotated[
+    dict[str, JsonValue],
+    WithJsonSchema({"type": "object", "additionalProperties": True, "maxProperties": MAX_MAPPING_KEYS}),
+    Field(max_length=MAX_MAPPING_KEYS),
+]
 SemverString = Annotated[
     str, AfterValidator(_check_semver), Field(json_schema_extra={"pattern": SEMVER_RE.pattern})
 ]
@@ -102,7 +115,8 @@ SemverString = Annotated[
 
 class _StrictModel(BaseModel):
     # strict: "5" is not an int and true is not a priority; forbid: a typo is an error, not ignored.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # allow_inf_nan=False: NaN and Infinity are not JSON (only reached by Python callers).
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Example(_StrictModel):
@@ -120,9 +134,9 @@ class Module(_StrictModel):
 
     id: Identifier
     intent_labels: list[IntentLabel] = Field(default_factory=list)
-    when: dict[str, Any] = Field(default_factory=dict, description="Conditions, rendered into the prompt.")
-    do: list[Any] = Field(default_factory=list, description="Steps, in order.")
-    say_style: dict[str, Any] = Field(default_factory=dict)
+    when: JsonObject = Field(default_factory=dict, description="Conditions, rendered into the prompt.")
+    do: JsonArray = Field(default_factory=list, description="Steps, in order.")
+    say_style: JsonObject = Field(default_factory=dict)
     ban: list[Phrase] = Field(default_factory=list, description="Phrases banned while this module applies.")
     few_shot_ids: list[Identifier] = Field(default_factory=list, description="Ids of canonical examples.")
     priority: int = Field(default=100, ge=0, le=1000, description="Lower comes first.")
@@ -161,7 +175,7 @@ class PersonaSpecV1(_StrictModel):
         description="Free-text instructions rendered last, as CUSTOM INSTRUCTIONS. Part of the version, so "
         "they change only with a new version (twin settings never enter a spec's prompt).",
     )
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form; never rendered.")
+    metadata: JsonObject = Field(default_factory=dict, description="Free-form; never rendered.")
 
     @model_validator(mode="after")
     def _check_cross_references(self, info: ValidationInfo) -> PersonaSpecV1:
@@ -208,7 +222,101 @@ def parse_spec(data: object) -> PersonaSpecV1:
 def _validate(data: object) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]:
     if not isinstance(data, dict):
         return [_problem("", f"spec must be a JSON object (got {_json_type(data)})")], None
+    spec = _valid_spec_or_none(data)
+    if spec is not None:
+        return [], spec
+    return _validate_reporting_every_problem(data)
 
+
+# The JSON parser behind `model_validate_json` refuses documents nested deeper than this.
+_MAX_JSON_DEPTH = 200
+_JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, JsonValue], config=ConfigDict(allow_inf_nan=False))
+
+
+def _valid_spec_or_none(data: dict[str, Any]) -> PersonaSpecV1 | None:
+    """The spec when `data` passes every check of `_validate_reporting_every_problem`, else None.
+
+    The fast way for the usual case, a valid spec: pydantic validates the Python object itself (in
+    Rust, strict, free-form values as JSON values) instead of the canonical JSON text, and the NUL,
+    surrogate and size checks read pydantic's own serialisation, several times faster than
+    `canonical_json`. Whenever it says None, the full check runs and reports every problem, so
+    both ways accept exactly the same specs (tests/personas/test_spec.py holds them to it).
+    """
+    schema_version = data.get("schema_version", 1)
+    if type(schema_version) is not int or schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        return None
+    try:
+        spec = PersonaSpecV1.model_validate(data, strict=True, context={_CROSS_REFERENCES_REPORTED_SEPARATELY: True})
+        if spec.deterministic_rules.model_extra:
+            _JSON_OBJECT.validate_python(spec.deterministic_rules.model_extra, strict=True)
+        # Validation let through JSON types only, so this serialises like `canonical_json` but for
+        # key order (no length change) and some floats: where this writes 1e-8, json writes 1e-08
+        # (one byte more, at most, and only for text with "e-" in it).
+        text = pydantic_core.to_json(data)
+    except (ValidationError, pydantic_core.PydanticSerializationError):  # surrogates fail to serialise
+        return None
+    if b"\\u0000" in text or _canonical_size_may_exceed_limit(text) or _has_dangling_or_duplicate_ids(spec):
+        return None
+    if _nested_too_deeply(spec):
+        return None
+    return spec
+
+
+def _canonical_size_may_exceed_limit(text: bytes) -> bool:
+    """Whether `canonical_json` of the data `pydantic_core.to_json` wrote as `text` may be over the limit.
+
+    Both write the same bytes but for key order (same length) and floats below 1e-4: `to_json` writes
+    1e-8 where `json` writes 1e-08, one byte more, and only where `text` has "e-". Each such float takes
+    four bytes at least, so the canonical form is at most a quarter longer, and usually no longer.
+    """
+    if len(text) + len(text) // 4 <= MAX_SPEC_BYTES:
+        return False
+    return len(text) + text.count(b"e-") > MAX_SPEC_BYTES
+
+
+def _has_dangling_or_duplicate_ids(spec: PersonaSpecV1) -> bool:
+    """Whether `cross_reference_problems` has anything to say (it says what, with paths)."""
+    canonical = [example.id for example in spec.canonical_examples if example.id is not None]
+    anti = [example.id for example in spec.anti_examples if example.id is not None]
+    canonical_ids = set(canonical)
+    if len(canonical_ids) != len(canonical) or len(canonical_ids.union(anti)) != len(canonical) + len(anti):
+        return True
+    modules = spec.procedural_modules
+    if len({module.id for module in modules}) != len(modules):
+        return True
+    return any(not canonical_ids.issuperset(module.few_shot_ids) for module in modules if module.few_shot_ids)
+
+
+def _nested_too_deeply(spec: PersonaSpecV1) -> bool:
+    """Whether the JSON parser behind `model_validate_json` would refuse the spec as nested too deeply.
+
+    Only free-form values nest freely; the typed levels above each are counted by hand (the spec
+    object is level 1, a mapping section level 2, a module's `when` level 4).
+    """
+    top = (spec.identity_voice, spec.decision_policy, spec.stance_values, spec.interaction_style, spec.metadata)
+    if any(_deeper_than(value, _MAX_JSON_DEPTH - 1) for value in top):
+        return True
+    extra = spec.deterministic_rules.model_extra
+    if extra and _deeper_than(extra, _MAX_JSON_DEPTH - 1):
+        return True
+    budget = _MAX_JSON_DEPTH - 3
+    return any(
+        _deeper_than(module.when, budget) or _deeper_than(module.do, budget) or _deeper_than(module.say_style, budget)
+        for module in spec.procedural_modules
+    )
+
+
+def _deeper_than(value: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether a validated JSON object or array (plain dicts and lists) nests more than `levels` levels."""
+    if levels <= 0:
+        return True
+    for item in value.values() if type(value) is dict else value:
+        if (type(item) is dict or type(item) is list) and _deeper_than(item, levels - 1):
+            return True
+    return False
+
+
+def _validate_reporting_every_problem(data: dict[str, Any]) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]:
     try:
         text = canonical_json(data)
         size = len(text.encode("utf-8"))
