@@ -26,12 +26,14 @@ from personas.prompt_text import (
     FEW_SHOT_INTRO,
     anti_example_paragraph,
     example_block,
+    example_token_text,
     example_tokens,
     mapping_lines,
     module_block,
     module_section_text,
     never_say_paragraph,
     query_tokens,
+    query_tokens_of_many,
     rules_paragraph,
 )
 from personas.spec import Example, Module, PersonaSpecV1, parse_spec
@@ -516,7 +518,7 @@ def precompile(
         static_sections=static_sections,
         few_shots=tuple(_few_shot(example, index) for index, example in enumerate(examples)),
         example_blocks=tuple(example_block(example) for example in examples),
-        example_tokens=tuple(example_tokens(example) for example in examples),
+        example_tokens=tuple(query_tokens_of_many([example_token_text(example) for example in examples])),
         anti_style_rules=tuple(rules.anti_style_rules),
         other_deterministic_rules=_key_sorted_copy(rules.model_extra or {}),
         intents=intents,

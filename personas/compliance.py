@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from personas.banned_phrases import PhraseMatcher, words_of
-from personas.prompt_text import query_tokens
+from personas.prompt_text import query_tokens, query_tokens_of_many
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
 if TYPE_CHECKING:
@@ -314,8 +314,9 @@ def _decisive_path(value: Any, path: str) -> str:
 
 
 def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
+    tokens = query_tokens_of_many([example.response for example in spec.anti_examples])
     for index, example in enumerate(spec.anti_examples):
-        words = content_words(example.response)
+        words = _content_words_of_tokens(tokens[index])
         if len(words) >= ANTI_EXAMPLE_MIN_WORDS:
             copied_at = math.ceil(ANTI_EXAMPLE_COPY_SHARE * len(words))
             yield _AntiExample(example.id or f"/anti_examples/{index}", words, copied_at)
@@ -323,7 +324,11 @@ def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
 
 def content_words(text: str) -> frozenset[str]:
     """Distinct words that say what a text is about: casefolded, at least 3 characters, no stopwords."""
-    return frozenset(word.casefold() for word in query_tokens(text) if len(word) >= 3)
+    return _content_words_of_tokens(query_tokens(text))
+
+
+def _content_words_of_tokens(tokens: frozenset[str]) -> frozenset[str]:
+    return frozenset(word.casefold() for word in tokens if len(word) >= 3)
 
 
 def _hedge(text: str) -> _Hedge:
