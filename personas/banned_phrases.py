@@ -12,7 +12,7 @@ Plain Python, no Django.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -107,13 +107,17 @@ class PhraseMatcher:
                 entries[entry.needle] = entry
         return cls(tuple(entries.values()))
 
-    def extended(self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase]) -> PhraseMatcher:
+    def extended(
+        self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase], own: Set[str] | None = None
+    ) -> PhraseMatcher:
         """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
-        intent of a spec shares the spec's own phrases and adds only its modules' bans."""
+        intent of a spec shares the spec's own phrases and adds only its modules' bans. `own`: the
+        needles of self's phrases, when the caller extends self more than once."""
         more = PhraseMatcher.of(banned_phrases, prepared).phrases
         if not more:
             return self
-        own = {entry.needle for entry in self.phrases}
+        if own is None:
+            own = {entry.needle for entry in self.phrases}
         return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
 
     def __bool__(self) -> bool:

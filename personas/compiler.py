@@ -485,6 +485,7 @@ def precompile(
     for index, example in enumerate(examples):
         matches_by_label.setdefault(example.intent_label, set()).add(index)
     index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
+    all_indices = tuple(range(len(examples)))
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
         modules = (
@@ -500,7 +501,7 @@ def precompile(
             module_ids=tuple(module.id for module in modules),
             modules_text=modules_text,
             named_examples=named,
-            candidates=tuple(index for index in range(len(examples)) if index not in named),
+            candidates=tuple(index for index in all_indices if index not in named) if named else all_indices,
             intent_matches=frozenset(matches_by_label.get(intent_label, ())),
             banned_phrases=banned,
             anti_style_paragraphs=anti_style,

@@ -185,9 +185,11 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     spec_banned = tuple(dict.fromkeys(spec.deterministic_rules.banned_phrases))
     spec_matcher = PhraseMatcher.of(spec_banned, prepared_phrases)
 
+    spec_needles = frozenset(entry.needle for entry in spec_matcher.phrases)
+
     def matcher(banned: Sequence[str]) -> PhraseMatcher:
         if tuple(banned[: len(spec_banned)]) == spec_banned:
-            return spec_matcher.extended(banned[len(spec_banned):], prepared_phrases)
+            return spec_matcher.extended(banned[len(spec_banned):], prepared_phrases, spec_needles)
         return PhraseMatcher.of(banned, prepared_phrases)
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
@@ -247,17 +249,22 @@ def _first_count(*candidates: tuple[Any, str]) -> _Bound:
 def _structure(
     extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None
 ) -> tuple[str | None, str]:
-    candidates = []
-    if label is not None:
-        value = _mapping(extra.get("structure_by_intent")).get(label)
-        candidates.append((value, f"deterministic_rules.structure_by_intent.{label}"))
+    # The first of these that names a structure wins; each source is only spelled out once found.
+    if label is not None and (found := _structure_named(_mapping(extra.get("structure_by_intent")).get(label))):
+        return found, f"deterministic_rules.structure_by_intent.{label}"
     for module in modules:
-        candidates += [(module.say_style.get(key), f"module {module.id} say_style.{key}") for key in ("structure", "format")]
-    candidates.append((interaction_style.get("structure_default"), "interaction_style.structure_default"))
-    for value, source in candidates:
-        if isinstance(value, str) and value.strip().lower() in STRUCTURES:
-            return value.strip().lower(), source
+        for key in ("structure", "format"):
+            if found := _structure_named(module.say_style.get(key)):
+                return found, f"module {module.id} say_style.{key}"
+    if found := _structure_named(interaction_style.get("structure_default")):
+        return found, "interaction_style.structure_default"
     return None, ""
+
+
+def _structure_named(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip().lower() in STRUCTURES:
+        return value.strip().lower()
+    return None
 
 
 def _clarify_source(spec: PersonaSpecV1, modules: Sequence[Module], label: str | None) -> str:

@@ -135,9 +135,20 @@ def module_section_text(
 def module_block(module: Module) -> str:
     # A module with no when/do/say_style still matters (its bans and few-shots apply) but has
     # nothing to tell the model here.
-    parts = [("When", module.when), ("Do", module.do), ("Say style", module.say_style)]
-    lines = [line for label, value in parts if value for line in mapping_lines({label: value})]
-    return "\n".join([f"### {module.id}", *lines]) if lines else ""
+    # What `mapping_lines({"When": module.when})` etc. give, without the one-key mappings.
+    lines = [f"### {module.id}"]
+    for label, value in (("When", module.when), ("Do", module.do), ("Say style", module.say_style)):
+        if not value:
+            continue
+        if isinstance(value, dict):
+            lines.append(f"- {label}:")
+            lines.extend(mapping_lines(value, 1))
+        elif isinstance(value, list):
+            lines.append(f"- {label}:")
+            lines.extend(list_lines(value, 1))
+        else:  # not reached for a validated module; kept for models built without validation
+            lines.extend(mapping_lines({label: value}))
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def example_block(example: Example) -> str:
@@ -151,7 +162,7 @@ def rules_paragraph(rules: Sequence[str]) -> str:
 def never_say_paragraph(banned_phrases: Sequence[str]) -> str:
     if not banned_phrases:
         return ""
-    return "Never say: " + ", ".join(f'"{phrase}"' for phrase in banned_phrases)
+    return 'Never say: "' + '", "'.join(banned_phrases) + '"'  # each phrase in double quotes
 
 
 def anti_example_paragraph(anti_examples: Sequence[Example]) -> str:
