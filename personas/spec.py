@@ -25,12 +25,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -98,16 +95,7 @@ IntentLabel = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ExampleText = Annotated[str, StringConstraints(min_length=1, max_length=6000)]
 # An empty banned phrase would be found in every reply.
 Phrase = Annotated[str, StringConstraints(min_length=1)]
-# Free-form values are any JSON value, checked as such (JsonValue, not Any): a Python object with a
-# set, a tuple or a date inside is refused by validation itself, not only by serialising it. The
-# served JSON Schema stays what `Any` gives.
-JsonObject = Annotated[dict[str, JsonValue], WithJsonSchema({"type": "object", "additionalProperties": True})]
-JsonArray = Annotated[list[JsonValue], WithJsonSchema({"type": "array", "items": {}})]
-FreeFormMapping = Annotated[
-    dict[str, JsonValue],
-    WithJsonSchema({"type": "object", "additionalProperties": True, "maxProperties": MAX_MAPPING_KEYS}),
-    Field(max_length=MAX_MAPPING_KEYS),
-]
+FreeFormMapping = Annotated[dict[str, Any], Field(max_length=MAX_MAPPING_KEYS)]
 SemverString = Annotated[
     str, AfterValidator(_check_semver), Field(json_schema_extra={"pattern": SEMVER_RE.pattern})
 ]
@@ -115,8 +103,7 @@ SemverString = Annotated[
 
 class _StrictModel(BaseModel):
     # strict: "5" is not an int and true is not a priority; forbid: a typo is an error, not ignored.
-    # allow_inf_nan=False: NaN and Infinity are not JSON (only reached by Python callers).
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class Example(_StrictModel):
@@ -134,9 +121,9 @@ class Module(_StrictModel):
 
     id: Identifier
     intent_labels: list[IntentLabel] = Field(default_factory=list)
-    when: JsonObject = Field(default_factory=dict, description="Conditions, rendered into the prompt.")
-    do: JsonArray = Field(default_factory=list, description="Steps, in order.")
-    say_style: JsonObject = Field(default_factory=dict)
+    when: dict[str, Any] = Field(default_factory=dict, description="Conditions, rendered into the prompt.")
+    do: list[Any] = Field(default_factory=list, description="Steps, in order.")
+    say_style: dict[str, Any] = Field(default_factory=dict)
     ban: list[Phrase] = Field(default_factory=list, description="Phrases banned while this module applies.")
     few_shot_ids: list[Identifier] = Field(default_factory=list, description="Ids of canonical examples.")
     priority: int = Field(default=100, ge=0, le=1000, description="Lower comes first.")
@@ -175,7 +162,7 @@ class PersonaSpecV1(_StrictModel):
         description="Free-text instructions rendered last, as CUSTOM INSTRUCTIONS. Part of the version, so "
         "they change only with a new version (twin settings never enter a spec's prompt).",
     )
-    metadata: JsonObject = Field(default_factory=dict, description="Free-form; never rendered.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form; never rendered.")
 
     @model_validator(mode="after")
     def _check_cross_references(self, info: ValidationInfo) -> PersonaSpecV1:
@@ -230,7 +217,6 @@ def _validate(data: object) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]
 
 # The JSON parser behind `model_validate_json` refuses documents nested deeper than this.
 _MAX_JSON_DEPTH = 200
-_JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, JsonValue], config=ConfigDict(allow_inf_nan=False))
 
 
 def _valid_spec_or_none(data: dict[str, Any]) -> PersonaSpecV1 | None:
@@ -247,17 +233,17 @@ def _valid_spec_or_none(data: dict[str, Any]) -> PersonaSpecV1 | None:
         return None
     try:
         spec = PersonaSpecV1.model_validate(data, strict=True, context={_CROSS_REFERENCES_REPORTED_SEPARATELY: True})
-        if spec.deterministic_rules.model_extra:
-            _JSON_OBJECT.validate_python(spec.deterministic_rules.model_extra, strict=True)
-        # Validation let through JSON types only, so this serialises like `canonical_json` but for
-        # key order (no length change) and some floats: where this writes 1e-8, json writes 1e-08
-        # (one byte more, at most, and only for text with "e-" in it).
+    except ValidationError:
+        return None
+    if not _free_form_values_are_plain_json(spec):
+        return None
+    # Now only plain JSON types are left, which this writes like `canonical_json` but for key order
+    # (no length change) and some floats (see `_canonical_size_may_exceed_limit`).
+    try:
         text = pydantic_core.to_json(data)
-    except (ValidationError, pydantic_core.PydanticSerializationError):  # surrogates fail to serialise
+    except pydantic_core.PydanticSerializationError:  # unpaired surrogates cannot be written as UTF-8
         return None
     if b"\\u0000" in text or _canonical_size_may_exceed_limit(text) or _has_dangling_or_duplicate_ids(spec):
-        return None
-    if _nested_too_deeply(spec):
         return None
     return spec
 
@@ -287,33 +273,70 @@ def _has_dangling_or_duplicate_ids(spec: PersonaSpecV1) -> bool:
     return any(not canonical_ids.issuperset(module.few_shot_ids) for module in modules if module.few_shot_ids)
 
 
-def _nested_too_deeply(spec: PersonaSpecV1) -> bool:
-    """Whether the JSON parser behind `model_validate_json` would refuse the spec as nested too deeply.
+def _free_form_values_are_plain_json(spec: PersonaSpecV1) -> bool:
+    """Whether every free-form value (typed `Any`, so pydantic let anything through) is plain JSON
+    that `model_validate_json` would read back the same: exact str, int, bool, None, finite float,
+    list, dict with str keys, nested no deeper than its parser allows. Subclasses, tuples and other
+    types answer False: the full check then says what `canonical_json` makes of them.
 
-    Only free-form values nest freely; the typed levels above each are counted by hand (the spec
-    object is level 1, a mapping section level 2, a module's `when` level 4).
+    The typed levels above each free-form value are counted by hand: the spec object is level 1, a
+    mapping section level 2, a module's `when` level 4.
     """
-    top = (spec.identity_voice, spec.decision_policy, spec.stance_values, spec.interaction_style, spec.metadata)
-    if any(_deeper_than(value, _MAX_JSON_DEPTH - 1) for value in top):
-        return True
+    # Each container is first judged by the set of its values' types, without a Python loop: in the
+    # usual case all are plain scalars. Only a container holding a container or a float is walked.
+    # (The keys of these typed mappings are exact strs already; those of `extra` are checked.)
+    budget = _MAX_JSON_DEPTH - 1
+    for mapping in (spec.identity_voice, spec.decision_policy, spec.stance_values, spec.interaction_style,
+                    spec.metadata):
+        if not set(map(type, mapping.values())) <= _PLAIN_JSON_SCALARS and not _plain_json_container(mapping, budget):
+            return False
     extra = spec.deterministic_rules.model_extra
-    if extra and _deeper_than(extra, _MAX_JSON_DEPTH - 1):
-        return True
+    if extra and not _plain_json_container(extra, budget):
+        return False
     budget = _MAX_JSON_DEPTH - 3
-    return any(
-        _deeper_than(module.when, budget) or _deeper_than(module.do, budget) or _deeper_than(module.say_style, budget)
-        for module in spec.procedural_modules
-    )
+    for module in spec.procedural_modules:
+        when, do, say_style = module.when, module.do, module.say_style
+        kinds = set(map(type, when.values()))
+        kinds.update(map(type, do))
+        kinds.update(map(type, say_style.values()))
+        if not kinds <= _PLAIN_JSON_SCALARS and not (
+            _plain_json_container(when, budget) and _plain_json_container(do, budget)
+            and _plain_json_container(say_style, budget)
+        ):
+            return False
+    return True
 
 
-def _deeper_than(value: dict[str, Any] | list[Any], levels: int) -> bool:
-    """Whether a validated JSON object or array (plain dicts and lists) nests more than `levels` levels."""
+_PLAIN_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain_json_container(value: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether a dict or list holds plain JSON only and nests at most `levels` levels (itself one)."""
     if levels <= 0:
+        return False
+    if type(value) is dict:
+        if not set(map(type, value)) <= _STR_ONLY:
+            return False
+        items: Any = value.values()
+    elif type(value) is list:
+        items = value
+    else:
+        return False
+    if set(map(type, items)) <= _PLAIN_JSON_SCALARS:  # the usual case, without a Python loop
         return True
-    for item in value.values() if type(value) is dict else value:
-        if (type(item) is dict or type(item) is list) and _deeper_than(item, levels - 1):
-            return True
-    return False
+    for item in items:
+        kind = type(item)
+        if kind in _PLAIN_JSON_SCALARS:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif not _plain_json_container(item, levels - 1):
+            return False
+    return True
+
+
+_STR_ONLY = frozenset({str})
 
 
 def _validate_reporting_every_problem(data: dict[str, Any]) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]:
