@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from personas.banned_phrases import PhraseMatcher, words_of
-from personas.prompt_text import query_tokens, query_tokens_of_many
+from personas.prompt_text import ASCII_WORDS_OF_ONE, query_tokens, query_tokens_of_many
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
 if TYPE_CHECKING:
@@ -193,12 +193,13 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         return PhraseMatcher.of(banned, prepared_phrases)
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
+    module_structures: dict[str, tuple[str, str] | None] = {}  # module id -> its say_style's structure
 
     def rules(label: str | None) -> IntentRules:
         selection = selections.get(label) or selections[None]
         modules = [modules_by_id[module_id] for module_id in selection.module_ids]
         min_words, max_words = _length_bounds(spec, extra, label)
-        structure, structure_source = _structure(extra, modules, spec.interaction_style, label)
+        structure, structure_source = _structure(extra, modules, spec.interaction_style, label, module_structures)
         limit, hedging_source = spec_hedging or _module_hedging(modules, decisive_modules)
         return IntentRules(
             banned=matcher(selection.banned_phrases),
@@ -247,15 +248,19 @@ def _first_count(*candidates: tuple[Any, str]) -> _Bound:
 
 
 def _structure(
-    extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None
+    extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None,
+    module_structures: dict[str, tuple[str, str] | None],
 ) -> tuple[str | None, str]:
     # The first of these that names a structure wins; each source is only spelled out once found.
     if label is not None and (found := _structure_named(_mapping(extra.get("structure_by_intent")).get(label))):
         return found, f"deterministic_rules.structure_by_intent.{label}"
     for module in modules:
-        for key in ("structure", "format"):
-            if found := _structure_named(module.say_style.get(key)):
-                return found, f"module {module.id} say_style.{key}"
+        if module.id not in module_structures:  # a module is selected by several intents: judge it once
+            module_structures[module.id] = next(
+                ((found, f"module {module.id} say_style.{key}") for key in ("structure", "format")
+                 if (found := _structure_named(module.say_style.get(key)))), None)
+        if module_structures[module.id]:
+            return module_structures[module.id]
     if found := _structure_named(interaction_style.get("structure_default")):
         return found, "interaction_style.structure_default"
     return None, ""
@@ -321,9 +326,13 @@ def _decisive_path(value: Any, path: str) -> str:
 
 
 def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
-    tokens = query_tokens_of_many([example.response for example in spec.anti_examples])
+    responses = [example.response for example in spec.anti_examples]
+    tokens = query_tokens_of_many(responses)
     for index, example in enumerate(spec.anti_examples):
-        words = _content_words_of_tokens(tokens[index])
+        if responses[index].isascii():  # casefold changes no ASCII word: drop the short ones in C
+            words = tokens[index] - _ASCII_WORDS_OF_TWO
+        else:
+            words = _content_words_of_tokens(tokens[index])
         if len(words) >= ANTI_EXAMPLE_MIN_WORDS:
             copied_at = math.ceil(ANTI_EXAMPLE_COPY_SHARE * len(words))
             yield _AntiExample(example.id or f"/anti_examples/{index}", words, copied_at)
@@ -336,6 +345,10 @@ def content_words(text: str) -> frozenset[str]:
 
 def _content_words_of_tokens(tokens: frozenset[str]) -> frozenset[str]:
     return frozenset(word.casefold() for word in tokens if len(word) >= 3)
+
+
+# Every word of at most two characters in a lowercased ASCII text.
+_ASCII_WORDS_OF_TWO = ASCII_WORDS_OF_ONE | frozenset(a + b for a in ASCII_WORDS_OF_ONE for b in ASCII_WORDS_OF_ONE)
 
 
 def _hedge(text: str) -> _Hedge:

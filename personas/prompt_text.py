@@ -54,10 +54,15 @@ def query_tokens_of_many(texts: Sequence[str]) -> list[frozenset[str]]:
     for text in texts:
         end = start + len(text)
         words = set(blanked[start:end].split())
-        words -= _STOPWORDS
-        tokens.append(frozenset(word for word in words if len(word) > 1))
+        words -= _STOPWORDS_AND_ASCII_LETTERS  # the same as dropping one-character words: all are ASCII here
+        tokens.append(frozenset(words))
         start = end + 1
     return tokens
+
+
+# Every one-character word an ASCII text can have once lowercased: a letter, a digit or "_".
+ASCII_WORDS_OF_ONE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_STOPWORDS_AND_ASCII_LETTERS = _STOPWORDS | ASCII_WORDS_OF_ONE
 
 
 def example_tokens(example: Example) -> frozenset[str]:
