@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -299,7 +300,9 @@ def _custom_section(spec: PersonaSpecV1) -> Section | None:
 def _few_shot(example: Example, index: int) -> FewShot:
     return FewShot(
         id=example.id or f"/canonical_examples/{index}",
-        intent_label=example.intent_label,
+        # Interned: the same few labels recur in every example, and pickle stores one object once
+        # (a spec validated from JSON text had them shared already, by the parser's string cache).
+        intent_label=sys.intern(example.intent_label),
         prompt=example.prompt,
         response=example.response,
     )
