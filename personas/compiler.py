@@ -489,6 +489,8 @@ def precompile(
         matches_by_label.setdefault(example.intent_label, set()).add(index)
     index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
     all_indices = tuple(range(len(examples)))
+    # Built once: every intent's parts hold these same objects, which pickle stores once.
+    modules_heading, anti_style_heading = _heading(PROCEDURAL_MODULES), _heading(ANTI_STYLE)
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
         modules = (
@@ -499,7 +501,7 @@ def precompile(
         banned = tuple(merge_banned_phrases(spec, modules))
         modules_text = module_section_text(intent_label, modules, module_blocks)
         anti_style = _anti_style_paragraphs(shared_anti_style, banned)
-        head = static_parts + ((_heading(PROCEDURAL_MODULES), modules_text) if modules_text else ())
+        head = static_parts + ((modules_heading, modules_text) if modules_text else ())
         return _IntentPlan(
             module_ids=tuple(module.id for module in modules),
             modules_text=modules_text,
@@ -509,7 +511,7 @@ def precompile(
             banned_phrases=banned,
             anti_style_paragraphs=anti_style,
             head=head,
-            tail=((_heading(ANTI_STYLE), ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
+            tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
         )
 
     labels = {label for module in spec.procedural_modules for label in module.intent_labels}

@@ -186,11 +186,15 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     spec_matcher = PhraseMatcher.of(spec_banned, prepared_phrases)
 
     spec_needles = frozenset(entry.needle for entry in spec_matcher.phrases)
+    matchers: dict[tuple[str, ...], PhraseMatcher] = {}  # intents with the same bans share one matcher
 
-    def matcher(banned: Sequence[str]) -> PhraseMatcher:
-        if tuple(banned[: len(spec_banned)]) == spec_banned:
-            return spec_matcher.extended(banned[len(spec_banned):], prepared_phrases, spec_needles)
-        return PhraseMatcher.of(banned, prepared_phrases)
+    def matcher(banned: tuple[str, ...]) -> PhraseMatcher:
+        if banned not in matchers:
+            if banned[: len(spec_banned)] == spec_banned:
+                matchers[banned] = spec_matcher.extended(banned[len(spec_banned):], prepared_phrases, spec_needles)
+            else:
+                matchers[banned] = PhraseMatcher.of(banned, prepared_phrases)
+        return matchers[banned]
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
     module_structures: dict[str, tuple[str, str] | None] = {}  # module id -> its say_style's structure
@@ -202,7 +206,7 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         structure, structure_source = _structure(extra, modules, spec.interaction_style, label, module_structures)
         limit, hedging_source = spec_hedging or _module_hedging(modules, decisive_modules)
         return IntentRules(
-            banned=matcher(selection.banned_phrases),
+            banned=matcher(tuple(selection.banned_phrases)),
             min_words=min_words,
             max_words=max_words,
             structure=structure,
