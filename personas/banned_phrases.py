@@ -85,6 +85,27 @@ class _Phrase(NamedTuple):  # a tuple: many of these are unpickled with every co
     words: frozenset[str]  # a reply lacking any of these cannot contain the phrase
 
 
+def prepare_phrases(phrases: Iterable[str], prepared: dict[str, _Phrase]) -> None:
+    """Add the prepared form of each of `phrases` not in `prepared` yet, as `PhraseMatcher.of` would
+    make it, lowercasing and blanking all ASCII phrases in one pass (a version's cold path prepares
+    every banned phrase of the spec and of its modules)."""
+    new = [phrase for phrase in dict.fromkeys(phrases) if phrase not in prepared]
+    joined = "\n".join(new)
+    if not joined.isascii():  # casefold() may change the length of non-ASCII text: no common offsets
+        for phrase in new:
+            needle = normalize_for_matching(phrase)
+            prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
+        return
+    lowered = joined.lower()  # casefold() of ASCII text
+    blanked = lowered.translate(SEPARATORS)
+    start = 0
+    for phrase in new:
+        end = start + len(phrase)
+        # Blanking before or after collapsing whitespace leaves the same words.
+        prepared[phrase] = _Phrase(phrase, " ".join(lowered[start:end].split()), frozenset(blanked[start:end].split()))
+        start = end + 1
+
+
 @dataclass(frozen=True, slots=True)
 class PhraseMatcher:
     """`find_banned_phrases` for a fixed list, prepared once: per reply, a phrase whose words are not

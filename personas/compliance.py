@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from personas.banned_phrases import PhraseMatcher, words_of
+from personas.banned_phrases import PhraseMatcher, prepare_phrases, words_of
 from personas.prompt_text import ASCII_WORDS_OF_ONE, query_tokens, query_tokens_of_many
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
@@ -181,6 +181,10 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         labels.update(label for label in _mapping(extra.get(key)) if isinstance(label, str))
 
     prepared_phrases: dict = {}  # shared by every intent's matcher: most phrases are the spec's own
+    prepare_phrases(
+        [*spec.deterministic_rules.banned_phrases, *(phrase for module in spec.procedural_modules for phrase in module.ban)],
+        prepared_phrases,
+    )
     # Every intent's banned phrases start with the spec's own (the compiler's merge_banned_phrases).
     spec_banned = tuple(dict.fromkeys(spec.deterministic_rules.banned_phrases))
     spec_matcher = PhraseMatcher.of(spec_banned, prepared_phrases)
@@ -220,7 +224,7 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     return ComplianceProfile(
         intents={label: rules(label) for label in sorted(labels, key=lambda label: (label is not None, label or ""))},
         anti_examples=anti_examples,
-        anti_vocabulary=frozenset(word for anti in anti_examples for word in anti.words),
+        anti_vocabulary=frozenset().union(*(anti.words for anti in anti_examples)),
         anti_fewest_copied=min((anti.copied_at for anti in anti_examples), default=0),
     )
 

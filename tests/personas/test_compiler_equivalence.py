@@ -102,3 +102,16 @@ def test_never_say_paragraph_quotes_each_phrase():
 
     assert never_say_paragraph(["a", 'b "c"', ""]) == 'Never say: "a", "b "c"", ""'
     assert never_say_paragraph([]) == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=20) | st.text(alphabet="aB c!\n\t-_'é", max_size=20), max_size=6))
+def test_phrases_prepared_together_equal_phrases_prepared_alone(phrases):
+    from personas.banned_phrases import PhraseMatcher, prepare_phrases
+
+    together: dict = {}
+    prepare_phrases(phrases, together)
+    alone: dict = {}
+    for phrase in phrases:
+        PhraseMatcher.of([phrase], alone)
+    assert together == alone
