@@ -226,7 +226,8 @@ def _valid_spec_or_none(data: dict[str, Any]) -> PersonaSpecV1 | None:
     Rust, strict, free-form values as JSON values) instead of the canonical JSON text, and the NUL,
     surrogate and size checks read pydantic's own serialisation, several times faster than
     `canonical_json`. Whenever it says None, the full check runs and reports every problem, so
-    both ways accept exactly the same specs (tests/personas/test_spec.py holds them to it).
+    both ways accept exactly the same specs (tests/personas/test_spec_fast_path.py holds them to it).
+    The model's free-form values below the top level are the caller's own objects, not copies.
     """
     schema_version = data.get("schema_version", 1)
     if type(schema_version) is not int or schema_version not in SUPPORTED_SCHEMA_VERSIONS:
