@@ -7,7 +7,10 @@ All cases use personas/fixtures/persona_spec_max.json (30 canonical and 30 anti 
 modules) with requests spread evenly over the eight intent labels:
 
 * plain        validate + compile + render on every request (what the hot path avoids)
-* precompile   the cold step done once per published version (cache miss)
+* precompile   the cold step done once per published version (cache miss): validation of the raw
+               spec, then everything every intent's chat turn needs (prompt parts, example tokens,
+               compliance profile), all eagerly; nothing is left for a first request to build
+* validate     `parse_spec` alone: the validation part of `precompile`
 * hot          `CompiledSpec.render_with_fingerprint`: what a chat request pays
 * hot, text    `CompiledSpec.render`: the same without the sha256 fingerprint
 * hot, ranked  no intent, so no module names the few-shots and all 30 examples are ranked
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from personas.compiler import compile_plan, precompile, render
-from personas.spec import INTENT_LABELS
+from personas.spec import INTENT_LABELS, parse_spec
 
 FIXTURE = Path(__file__).resolve().parents[1] / "personas" / "fixtures" / "persona_spec_max.json"
 TARGET_HOT_MEDIAN_US = 40.0
@@ -96,6 +99,7 @@ def run(repeat: int = 20_000) -> dict:
     cases = {
         "plain": _timed(lambda i: render(compile_plan(raw_spec, *request(i))), slow_repeat, warmup=20, cpu=True),
         "precompile": _timed(lambda i: precompile(raw_spec), slow_repeat, warmup=10, cpu=True),
+        "validate": _timed(lambda i: parse_spec(raw_spec), slow_repeat, warmup=10, cpu=True),
         "hot": _timed(lambda i: compiled.render_with_fingerprint(*request(i)), repeat, warmup=1000),
         "hot_text_only": _timed(lambda i: compiled.render(*request(i)), repeat, warmup=1000),
         "hot_ranked": _timed(lambda i: compiled.render_with_fingerprint(None, request(i)[1]), repeat, warmup=1000),
@@ -124,6 +128,7 @@ def run(repeat: int = 20_000) -> dict:
 _LABELS = {
     "plain": "plain validate+compile+render / request",
     "precompile": "cold validate+precompile / version",
+    "validate": "  of which validate (parse_spec)",
     "hot": "precompiled render+fingerprint / request",
     "hot_text_only": "precompiled render, no fingerprint",
     "hot_ranked": "precompiled, no intent (ranks 30 examples)",

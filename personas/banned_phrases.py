@@ -12,7 +12,7 @@ Plain Python, no Django.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,7 +25,7 @@ def _is_word_char(char: str) -> bool:
 
 # Characters that separate words: ASCII non-word characters, plus the typographic punctuation language
 # models like to produce. Mapped to spaces, they let `words_of` split ASCII text without a regex.
-_SEPARATORS = str.maketrans(
+SEPARATORS = str.maketrans(
     {
         **{code: " " for code in range(128) if not _is_word_char(chr(code))},
         **{ord(char): " " for char in "\u00a0\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026\u2022\u00b7\u00ab\u00bb"},
@@ -41,7 +41,7 @@ def normalize_for_matching(text: str) -> str:
 def words_of(casefolded: str) -> list[str]:
     """The `\\w+` runs of already casefolded text, in order: exactly `re.findall(r"\\w+", text)`,
     through `str.split` when the text is ASCII once punctuation is blanked (five times faster)."""
-    blanked = casefolded.translate(_SEPARATORS)
+    blanked = casefolded.translate(SEPARATORS)
     return blanked.split() if blanked.isascii() else _WORD.findall(casefolded)
 
 
@@ -85,6 +85,27 @@ class _Phrase(NamedTuple):  # a tuple: many of these are unpickled with every co
     words: frozenset[str]  # a reply lacking any of these cannot contain the phrase
 
 
+def prepare_phrases(phrases: Iterable[str], prepared: dict[str, _Phrase]) -> None:
+    """Add the prepared form of each of `phrases` not in `prepared` yet, as `PhraseMatcher.of` would
+    make it, lowercasing and blanking all ASCII phrases in one pass (a version's cold path prepares
+    every banned phrase of the spec and of its modules)."""
+    new = [phrase for phrase in dict.fromkeys(phrases) if phrase not in prepared]
+    joined = "\n".join(new)
+    if not joined.isascii():  # casefold() may change the length of non-ASCII text: no common offsets
+        for phrase in new:
+            needle = normalize_for_matching(phrase)
+            prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
+        return
+    lowered = joined.lower()  # casefold() of ASCII text
+    blanked = lowered.translate(SEPARATORS)
+    start = 0
+    for phrase in new:
+        end = start + len(phrase)
+        # Blanking before or after collapsing whitespace leaves the same words.
+        prepared[phrase] = _Phrase(phrase, " ".join(lowered[start:end].split()), frozenset(blanked[start:end].split()))
+        start = end + 1
+
+
 @dataclass(frozen=True, slots=True)
 class PhraseMatcher:
     """`find_banned_phrases` for a fixed list, prepared once: per reply, a phrase whose words are not
@@ -107,13 +128,17 @@ class PhraseMatcher:
                 entries[entry.needle] = entry
         return cls(tuple(entries.values()))
 
-    def extended(self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase]) -> PhraseMatcher:
+    def extended(
+        self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase], own: Set[str] | None = None
+    ) -> PhraseMatcher:
         """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
-        intent of a spec shares the spec's own phrases and adds only its modules' bans."""
+        intent of a spec shares the spec's own phrases and adds only its modules' bans. `own`: the
+        needles of self's phrases, when the caller extends self more than once."""
         more = PhraseMatcher.of(banned_phrases, prepared).phrases
         if not more:
             return self
-        own = {entry.needle for entry in self.phrases}
+        if own is None:
+            own = {entry.needle for entry in self.phrases}
         return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
 
     def __bool__(self) -> bool:

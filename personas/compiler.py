@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +27,14 @@ from personas.prompt_text import (
     FEW_SHOT_INTRO,
     anti_example_paragraph,
     example_block,
+    example_token_text,
     example_tokens,
     mapping_lines,
     module_block,
     module_section_text,
     never_say_paragraph,
     query_tokens,
+    query_tokens_of_many,
     rules_paragraph,
 )
 from personas.spec import Example, Module, PersonaSpecV1, parse_spec
@@ -297,7 +300,9 @@ def _custom_section(spec: PersonaSpecV1) -> Section | None:
 def _few_shot(example: Example, index: int) -> FewShot:
     return FewShot(
         id=example.id or f"/canonical_examples/{index}",
-        intent_label=example.intent_label,
+        # Interned: the same few labels recur in every example, and pickle stores one object once
+        # (a spec validated from JSON text had them shared already, by the parser's string cache).
+        intent_label=sys.intern(example.intent_label),
         prompt=example.prompt,
         response=example.response,
     )
@@ -308,10 +313,20 @@ def _deterministic_rules(
 ) -> dict[str, Any]:
     # A fresh dict per plan, deep-copied, so a caller editing one plan cannot change another.
     return {
-        **copy.deepcopy(dict(other_rules)),
+        **_key_sorted_copy(other_rules),
         "banned_phrases": list(banned),
         "anti_style_rules": list(anti_style_rules),
     }
+
+
+def _key_sorted_copy(value: Any) -> Any:
+    """A deep copy of a JSON value with the keys of every object in sorted order: the order a spec
+    validated from its canonical JSON has, whichever order the caller's dict had."""
+    if isinstance(value, Mapping):
+        return {key: _key_sorted_copy(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_key_sorted_copy(item) for item in value]
+    return value
 
 
 def _heading(section_name: str) -> str:
@@ -473,6 +488,9 @@ def precompile(
     for index, example in enumerate(examples):
         matches_by_label.setdefault(example.intent_label, set()).add(index)
     index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
+    all_indices = tuple(range(len(examples)))
+    # Built once: every intent's parts hold these same objects, which pickle stores once.
+    modules_heading, anti_style_heading = _heading(PROCEDURAL_MODULES), _heading(ANTI_STYLE)
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
         modules = (
@@ -483,17 +501,17 @@ def precompile(
         banned = tuple(merge_banned_phrases(spec, modules))
         modules_text = module_section_text(intent_label, modules, module_blocks)
         anti_style = _anti_style_paragraphs(shared_anti_style, banned)
-        head = static_parts + ((_heading(PROCEDURAL_MODULES), modules_text) if modules_text else ())
+        head = static_parts + ((modules_heading, modules_text) if modules_text else ())
         return _IntentPlan(
             module_ids=tuple(module.id for module in modules),
             modules_text=modules_text,
             named_examples=named,
-            candidates=tuple(index for index in range(len(examples)) if index not in named),
+            candidates=tuple(index for index in all_indices if index not in named) if named else all_indices,
             intent_matches=frozenset(matches_by_label.get(intent_label, ())),
             banned_phrases=banned,
             anti_style_paragraphs=anti_style,
             head=head,
-            tail=((_heading(ANTI_STYLE), ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
+            tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
         )
 
     labels = {label for module in spec.procedural_modules for label in module.intent_labels}
@@ -506,9 +524,9 @@ def precompile(
         static_sections=static_sections,
         few_shots=tuple(_few_shot(example, index) for index, example in enumerate(examples)),
         example_blocks=tuple(example_block(example) for example in examples),
-        example_tokens=tuple(example_tokens(example) for example in examples),
+        example_tokens=tuple(query_tokens_of_many([example_token_text(example) for example in examples])),
         anti_style_rules=tuple(rules.anti_style_rules),
-        other_deterministic_rules=copy.deepcopy(rules.model_extra or {}),
+        other_deterministic_rules=_key_sorted_copy(rules.model_extra or {}),
         intents=intents,
         custom_section=custom,
         compliance=compliance_profile(spec, intents),

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from personas.banned_phrases import PhraseMatcher, words_of
-from personas.prompt_text import query_tokens
+from personas.banned_phrases import PhraseMatcher, prepare_phrases, words_of
+from personas.prompt_text import ASCII_WORDS_OF_ONE, query_tokens, query_tokens_of_many
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
 if TYPE_CHECKING:
@@ -181,25 +181,36 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         labels.update(label for label in _mapping(extra.get(key)) if isinstance(label, str))
 
     prepared_phrases: dict = {}  # shared by every intent's matcher: most phrases are the spec's own
+    prepare_phrases(
+        [*spec.deterministic_rules.banned_phrases, *(phrase for module in spec.procedural_modules for phrase in module.ban)],
+        prepared_phrases,
+    )
     # Every intent's banned phrases start with the spec's own (the compiler's merge_banned_phrases).
     spec_banned = tuple(dict.fromkeys(spec.deterministic_rules.banned_phrases))
     spec_matcher = PhraseMatcher.of(spec_banned, prepared_phrases)
 
-    def matcher(banned: Sequence[str]) -> PhraseMatcher:
-        if tuple(banned[: len(spec_banned)]) == spec_banned:
-            return spec_matcher.extended(banned[len(spec_banned):], prepared_phrases)
-        return PhraseMatcher.of(banned, prepared_phrases)
+    spec_needles = frozenset(entry.needle for entry in spec_matcher.phrases)
+    matchers: dict[tuple[str, ...], PhraseMatcher] = {}  # intents with the same bans share one matcher
+
+    def matcher(banned: tuple[str, ...]) -> PhraseMatcher:
+        if banned not in matchers:
+            if banned[: len(spec_banned)] == spec_banned:
+                matchers[banned] = spec_matcher.extended(banned[len(spec_banned):], prepared_phrases, spec_needles)
+            else:
+                matchers[banned] = PhraseMatcher.of(banned, prepared_phrases)
+        return matchers[banned]
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
+    module_structures: dict[str, tuple[str, str] | None] = {}  # module id -> its say_style's structure
 
     def rules(label: str | None) -> IntentRules:
         selection = selections.get(label) or selections[None]
         modules = [modules_by_id[module_id] for module_id in selection.module_ids]
         min_words, max_words = _length_bounds(spec, extra, label)
-        structure, structure_source = _structure(extra, modules, spec.interaction_style, label)
+        structure, structure_source = _structure(extra, modules, spec.interaction_style, label, module_structures)
         limit, hedging_source = spec_hedging or _module_hedging(modules, decisive_modules)
         return IntentRules(
-            banned=matcher(selection.banned_phrases),
+            banned=matcher(tuple(selection.banned_phrases)),
             min_words=min_words,
             max_words=max_words,
             structure=structure,
@@ -213,7 +224,7 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     return ComplianceProfile(
         intents={label: rules(label) for label in sorted(labels, key=lambda label: (label is not None, label or ""))},
         anti_examples=anti_examples,
-        anti_vocabulary=frozenset(word for anti in anti_examples for word in anti.words),
+        anti_vocabulary=frozenset().union(*(anti.words for anti in anti_examples)),
         anti_fewest_copied=min((anti.copied_at for anti in anti_examples), default=0),
     )
 
@@ -245,19 +256,28 @@ def _first_count(*candidates: tuple[Any, str]) -> _Bound:
 
 
 def _structure(
-    extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None
+    extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None,
+    module_structures: dict[str, tuple[str, str] | None],
 ) -> tuple[str | None, str]:
-    candidates = []
-    if label is not None:
-        value = _mapping(extra.get("structure_by_intent")).get(label)
-        candidates.append((value, f"deterministic_rules.structure_by_intent.{label}"))
+    # The first of these that names a structure wins; each source is only spelled out once found.
+    if label is not None and (found := _structure_named(_mapping(extra.get("structure_by_intent")).get(label))):
+        return found, f"deterministic_rules.structure_by_intent.{label}"
     for module in modules:
-        candidates += [(module.say_style.get(key), f"module {module.id} say_style.{key}") for key in ("structure", "format")]
-    candidates.append((interaction_style.get("structure_default"), "interaction_style.structure_default"))
-    for value, source in candidates:
-        if isinstance(value, str) and value.strip().lower() in STRUCTURES:
-            return value.strip().lower(), source
+        if module.id not in module_structures:  # a module is selected by several intents: judge it once
+            module_structures[module.id] = next(
+                ((found, f"module {module.id} say_style.{key}") for key in ("structure", "format")
+                 if (found := _structure_named(module.say_style.get(key)))), None)
+        if module_structures[module.id]:
+            return module_structures[module.id]
+    if found := _structure_named(interaction_style.get("structure_default")):
+        return found, "interaction_style.structure_default"
     return None, ""
+
+
+def _structure_named(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip().lower() in STRUCTURES:
+        return value.strip().lower()
+    return None
 
 
 def _clarify_source(spec: PersonaSpecV1, modules: Sequence[Module], label: str | None) -> str:
@@ -314,8 +334,13 @@ def _decisive_path(value: Any, path: str) -> str:
 
 
 def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
+    responses = [example.response for example in spec.anti_examples]
+    tokens = query_tokens_of_many(responses)
     for index, example in enumerate(spec.anti_examples):
-        words = content_words(example.response)
+        if responses[index].isascii():  # casefold changes no ASCII word: drop the short ones in C
+            words = tokens[index] - _ASCII_WORDS_OF_TWO
+        else:
+            words = _content_words_of_tokens(tokens[index])
         if len(words) >= ANTI_EXAMPLE_MIN_WORDS:
             copied_at = math.ceil(ANTI_EXAMPLE_COPY_SHARE * len(words))
             yield _AntiExample(example.id or f"/anti_examples/{index}", words, copied_at)
@@ -323,7 +348,15 @@ def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
 
 def content_words(text: str) -> frozenset[str]:
     """Distinct words that say what a text is about: casefolded, at least 3 characters, no stopwords."""
-    return frozenset(word.casefold() for word in query_tokens(text) if len(word) >= 3)
+    return _content_words_of_tokens(query_tokens(text))
+
+
+def _content_words_of_tokens(tokens: frozenset[str]) -> frozenset[str]:
+    return frozenset(word.casefold() for word in tokens if len(word) >= 3)
+
+
+# Every word of at most two characters in a lowercased ASCII text.
+_ASCII_WORDS_OF_TWO = ASCII_WORDS_OF_ONE | frozenset(a + b for a in ASCII_WORDS_OF_ONE for b in ASCII_WORDS_OF_ONE)
 
 
 def _hedge(text: str) -> _Hedge:

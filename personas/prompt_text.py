@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from personas.banned_phrases import SEPARATORS as _SEPARATORS
 from personas.banned_phrases import words_of
 from personas.spec import Example, Module
 
@@ -41,10 +42,37 @@ def query_tokens(text: str | None) -> frozenset[str]:
     return frozenset(word for word in words if len(word) > 1)
 
 
+def query_tokens_of_many(texts: Sequence[str]) -> list[frozenset[str]]:
+    """`[query_tokens(text) for text in texts]`, blanking punctuation in one pass when all are ASCII:
+    the cold path tokenises every example of a version, and one long `translate` costs a fraction of
+    sixty short ones."""
+    joined = "\n".join(texts)
+    if not joined.isascii():  # lower() may change the length of non-ASCII text: no common offsets
+        return [query_tokens(text) for text in texts]
+    blanked = joined.lower().translate(_SEPARATORS)  # ASCII: every character stays one character
+    tokens, start = [], 0
+    for text in texts:
+        end = start + len(text)
+        words = set(blanked[start:end].split())
+        words -= _STOPWORDS_AND_ASCII_LETTERS  # the same as dropping one-character words: all are ASCII here
+        tokens.append(frozenset(words))
+        start = end + 1
+    return tokens
+
+
+# Every one-character word an ASCII text can have once lowercased: a letter, a digit or "_".
+ASCII_WORDS_OF_ONE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_STOPWORDS_AND_ASCII_LETTERS = _STOPWORDS | ASCII_WORDS_OF_ONE
+
+
 def example_tokens(example: Example) -> frozenset[str]:
     """What a query is matched against: the example's prompt and tags (the response is the persona's
     wording, not the topic)."""
-    return query_tokens(" ".join([example.prompt, *example.tags]))
+    return query_tokens(example_token_text(example))
+
+
+def example_token_text(example: Example) -> str:
+    return " ".join([example.prompt, *example.tags])
 
 
 def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
@@ -112,9 +140,20 @@ def module_section_text(
 def module_block(module: Module) -> str:
     # A module with no when/do/say_style still matters (its bans and few-shots apply) but has
     # nothing to tell the model here.
-    parts = [("When", module.when), ("Do", module.do), ("Say style", module.say_style)]
-    lines = [line for label, value in parts if value for line in mapping_lines({label: value})]
-    return "\n".join([f"### {module.id}", *lines]) if lines else ""
+    # What `mapping_lines({"When": module.when})` etc. give, without the one-key mappings.
+    lines = [f"### {module.id}"]
+    for label, value in (("When", module.when), ("Do", module.do), ("Say style", module.say_style)):
+        if not value:
+            continue
+        if isinstance(value, dict):
+            lines.append(f"- {label}:")
+            lines.extend(mapping_lines(value, 1))
+        elif isinstance(value, list):
+            lines.append(f"- {label}:")
+            lines.extend(list_lines(value, 1))
+        else:  # not reached for a validated module; kept for models built without validation
+            lines.extend(mapping_lines({label: value}))
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def example_block(example: Example) -> str:
@@ -128,7 +167,7 @@ def rules_paragraph(rules: Sequence[str]) -> str:
 def never_say_paragraph(banned_phrases: Sequence[str]) -> str:
     if not banned_phrases:
         return ""
-    return "Never say: " + ", ".join(f'"{phrase}"' for phrase in banned_phrases)
+    return 'Never say: "' + '", "'.join(banned_phrases) + '"'  # each phrase in double quotes
 
 
 def anti_example_paragraph(anti_examples: Sequence[Example]) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from copy import deepcopy
 from typing import Annotated, Any, Literal
 
+import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -208,7 +209,138 @@ def parse_spec(data: object) -> PersonaSpecV1:
 def _validate(data: object) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]:
     if not isinstance(data, dict):
         return [_problem("", f"spec must be a JSON object (got {_json_type(data)})")], None
+    spec = _valid_spec_or_none(data)
+    if spec is not None:
+        return [], spec
+    return _validate_reporting_every_problem(data)
 
+
+# The JSON parser behind `model_validate_json` refuses documents nested deeper than this.
+_MAX_JSON_DEPTH = 200
+
+
+def _valid_spec_or_none(data: dict[str, Any]) -> PersonaSpecV1 | None:
+    """The spec when `data` passes every check of `_validate_reporting_every_problem`, else None.
+
+    The fast way for the usual case, a valid spec: pydantic validates the Python object itself (in
+    Rust, strict, free-form values as JSON values) instead of the canonical JSON text, and the NUL,
+    surrogate and size checks read pydantic's own serialisation, several times faster than
+    `canonical_json`. Whenever it says None, the full check runs and reports every problem, so
+    both ways accept exactly the same specs (tests/personas/test_spec_fast_path.py holds them to it).
+    The model's free-form values below the top level are the caller's own objects, not copies.
+    """
+    schema_version = data.get("schema_version", 1)
+    if type(schema_version) is not int or schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        return None
+    try:
+        spec = PersonaSpecV1.model_validate(data, strict=True, context={_CROSS_REFERENCES_REPORTED_SEPARATELY: True})
+    except ValidationError:
+        return None
+    if not _free_form_values_are_plain_json(spec):
+        return None
+    # Now only plain JSON types are left, which this writes like `canonical_json` but for key order
+    # (no length change) and some floats (see `_canonical_size_may_exceed_limit`).
+    try:
+        text = pydantic_core.to_json(data)
+    except pydantic_core.PydanticSerializationError:  # unpaired surrogates cannot be written as UTF-8
+        return None
+    if b"\\u0000" in text or _canonical_size_may_exceed_limit(text) or _has_dangling_or_duplicate_ids(spec):
+        return None
+    return spec
+
+
+def _canonical_size_may_exceed_limit(text: bytes) -> bool:
+    """Whether `canonical_json` of the data `pydantic_core.to_json` wrote as `text` may be over the limit.
+
+    Both write the same bytes but for key order (same length) and floats below 1e-4: `to_json` writes
+    1e-8 where `json` writes 1e-08, one byte more, and only where `text` has "e-". Each such float takes
+    four bytes at least, so the canonical form is at most a quarter longer, and usually no longer.
+    """
+    if len(text) + len(text) // 4 <= MAX_SPEC_BYTES:
+        return False
+    return len(text) + text.count(b"e-") > MAX_SPEC_BYTES
+
+
+def _has_dangling_or_duplicate_ids(spec: PersonaSpecV1) -> bool:
+    """Whether `cross_reference_problems` has anything to say (it says what, with paths)."""
+    canonical = [example.id for example in spec.canonical_examples if example.id is not None]
+    anti = [example.id for example in spec.anti_examples if example.id is not None]
+    canonical_ids = set(canonical)
+    if len(canonical_ids) != len(canonical) or len(canonical_ids.union(anti)) != len(canonical) + len(anti):
+        return True
+    modules = spec.procedural_modules
+    if len({module.id for module in modules}) != len(modules):
+        return True
+    return any(not canonical_ids.issuperset(module.few_shot_ids) for module in modules if module.few_shot_ids)
+
+
+def _free_form_values_are_plain_json(spec: PersonaSpecV1) -> bool:
+    """Whether every free-form value (typed `Any`, so pydantic let anything through) is plain JSON
+    that `model_validate_json` would read back the same: exact str, int, bool, None, finite float,
+    list, dict with str keys, nested no deeper than its parser allows. Subclasses, tuples and other
+    types answer False: the full check then says what `canonical_json` makes of them.
+
+    The typed levels above each free-form value are counted by hand: the spec object is level 1, a
+    mapping section level 2, a module's `when` level 4.
+    """
+    # Each container is first judged by the set of its values' types, without a Python loop: in the
+    # usual case all are plain scalars. Only a container holding a container or a float is walked.
+    # (The keys of these typed mappings are exact strs already; those of `extra` are checked.)
+    budget = _MAX_JSON_DEPTH - 1
+    for mapping in (spec.identity_voice, spec.decision_policy, spec.stance_values, spec.interaction_style,
+                    spec.metadata):
+        if not set(map(type, mapping.values())) <= _PLAIN_JSON_SCALARS and not _plain_json_container(mapping, budget):
+            return False
+    extra = spec.deterministic_rules.model_extra
+    if extra and not _plain_json_container(extra, budget):
+        return False
+    budget = _MAX_JSON_DEPTH - 3
+    for module in spec.procedural_modules:
+        when, do, say_style = module.when, module.do, module.say_style
+        kinds = set(map(type, when.values()))
+        kinds.update(map(type, do))
+        kinds.update(map(type, say_style.values()))
+        if not kinds <= _PLAIN_JSON_SCALARS and not (
+            _plain_json_container(when, budget) and _plain_json_container(do, budget)
+            and _plain_json_container(say_style, budget)
+        ):
+            return False
+    return True
+
+
+_PLAIN_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain_json_container(value: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether a dict or list holds plain JSON only and nests at most `levels` levels (itself one)."""
+    if levels <= 0:
+        return False
+    if type(value) is dict:
+        if not set(map(type, value)) <= _STR_ONLY:
+            return False
+        items: Any = value.values()
+    elif type(value) is list:
+        items = value
+    else:
+        return False
+    if set(map(type, items)) <= _PLAIN_JSON_SCALARS:  # the usual case, without a Python loop
+        return True
+    for item in items:
+        kind = type(item)
+        if kind in _PLAIN_JSON_SCALARS:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif not _plain_json_container(item, levels - 1):
+            return False
+    return True
+
+
+_STR_ONLY = frozenset({str})
+
+
+def _validate_reporting_every_problem(data: dict[str, Any]) -> tuple[list[dict[str, str]], PersonaSpecV1 | None]:
     try:
         text = canonical_json(data)
         size = len(text.encode("utf-8"))

@@ -87,3 +87,31 @@ def test_a_matcher_extended_with_module_bans_equals_one_built_from_all_phrases(s
     merged = list(dict.fromkeys([*spec_banned, *module_bans]))  # as merge_banned_phrases does
     extended = PhraseMatcher.of(spec_banned, prepared).extended(merged[len(spec_banned):], prepared)
     assert extended == PhraseMatcher.of(merged)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=40) | st.text(alphabet="abc XYZ,.-_'\n\t", max_size=40), max_size=6))
+def test_tokenising_many_texts_at_once_equals_one_at_a_time(texts):
+    from personas.prompt_text import query_tokens_of_many
+
+    assert query_tokens_of_many(texts) == [query_tokens(text) for text in texts]
+
+
+def test_never_say_paragraph_quotes_each_phrase():
+    from personas.prompt_text import never_say_paragraph
+
+    assert never_say_paragraph(["a", 'b "c"', ""]) == 'Never say: "a", "b "c"", ""'
+    assert never_say_paragraph([]) == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=20) | st.text(alphabet="aB c!\n\t-_'é", max_size=20), max_size=6))
+def test_phrases_prepared_together_equal_phrases_prepared_alone(phrases):
+    from personas.banned_phrases import PhraseMatcher, prepare_phrases
+
+    together: dict = {}
+    prepare_phrases(phrases, together)
+    alone: dict = {}
+    for phrase in phrases:
+        PhraseMatcher.of([phrase], alone)
+    assert together == alone
