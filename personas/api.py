@@ -24,6 +24,7 @@ from personas.selectors import (
     persona_spec_active,
     persona_spec_get,
     persona_spec_list,
+    persona_spec_page,
     persona_spec_with_twin,
     twin_for_spec_access,
     version_not_found,
@@ -60,7 +61,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return persona_spec_list(twin=self.twin(), user=self.request.user)
 
     def list(self, request, twin_id=None):
-        page = self.paginate_queryset(persona_spec_list(twin=self.twin(), user=request.user))
+        # One statement for the twin, the page and the count; the usual three for an empty page.
+        page = self.paginator.paginate_counted(
+            request, lambda offset, limit: persona_spec_page(user=request.user, twin_id=twin_id,
+                                                             offset=offset, limit=limit))
+        if page is None:
+            page = self.paginate_queryset(persona_spec_list(twin=self.twin(), user=request.user))
         return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
 
     def retrieve(self, request, twin_id=None, version=None):
