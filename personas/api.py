@@ -21,7 +21,7 @@ from personas.previews import prompt_plan_preview
 from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
 from personas.selectors import (
     audit_event_list,
-    persona_spec_active,
+    persona_spec_active_of,
     persona_spec_get,
     persona_spec_list,
     persona_spec_page,
@@ -78,7 +78,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
     @extend_schema(responses=ActivePersonaSpecSerializer)
     @action(detail=False, methods=["get"])
     def active(self, request, twin_id=None):
-        active = persona_spec_active(twin=self.twin(), user=request.user)
+        active = persona_spec_active_of(user=request.user, twin_id=twin_id)
         return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
     @extend_schema(request=PersonaSpecCreateSerializer, responses={

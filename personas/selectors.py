@@ -189,6 +189,25 @@ def persona_spec_active(*, twin, user) -> PersonaSpec | None:
     return persona_spec_list(twin=twin, user=user).active().first()
 
 
+def persona_spec_active_of(*, user, twin_id) -> PersonaSpec | None:
+    """`twin_for_spec_access` then `persona_spec_active`, in one query when the twin has an active
+    version (the twin joined to it), with the same NotFound and PermissionDenied."""
+    try:
+        persona_spec = (
+            PersonaSpec.objects.of_twin(twin_id).active()
+            .select_related("twin", "created_by", "published_by").first()
+        )
+    except (ValueError, ValidationError):
+        raise NotFound("Twin not found.") from None
+    if persona_spec is None:
+        require(user, SpecAction.VIEW, twin_for_spec_access(user, twin_id))
+        return None
+    if not may_see_specs_of(user, persona_spec.twin):
+        raise NotFound("Twin not found.")
+    require(user, SpecAction.VIEW, persona_spec.twin)
+    return persona_spec
+
+
 # --- the cached hot path -------------------------------------------------------------------------
 
 def _pointer_key(twin_id) -> str:

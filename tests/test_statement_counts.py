@@ -4,7 +4,8 @@ bookkeeping) is not counted; BEGIN/COMMIT are (inside the test's transaction the
 and its RELEASE, the same number).
 
 Targets: a chat turn with a warm cache at most 4, publish at most 10, create at most 8; a list page
-and a retrieve at most 2 (the token's and one for the twin, the rows and, for a list, their count).
+a retrieve and the active version at most 2 (the token's and one for the twin, the rows and, for a
+list, their count).
 """
 
 from __future__ import annotations
@@ -96,11 +97,13 @@ def test_warm_chat_turn_takes_at_most_four_statements(client, owner, versions):
 
 
 @pytest.mark.parametrize("versions", [10, 200])
-def test_list_and_retrieve_take_at_most_two_statements(client, owner, versions):
+def test_list_retrieve_and_active_take_at_most_two_statements(client, owner, versions):
     twin = twin_with_versions(owner, versions)
     base = f"/api/twins/{twin.pk}/persona-specs"
     listed = statements(client, "get", base)
     retrieved = statements(client, "get", f"{base}/1.0.5")
+    active = statements(client, "get", f"{base}/active")
+    assert len(active) <= READ_MAX, active
     assert len(listed) <= READ_MAX, listed
     assert len(retrieved) <= READ_MAX, retrieved
     assert not any("COUNT(*) AS" in q for q in listed), "the total is counted in the page's own query"
@@ -133,6 +136,9 @@ def test_list_keeps_permissions_and_tenants_apart(acme, globex, client, owner):
     other_tenant = api_client(globex, make_user(globex, "count-owner"))
     assert other_tenant.get(f"/api/twins/{twin.pk}/persona-specs").status_code == 404
     assert client.get("/api/twins/not-a-uuid/persona-specs").status_code == 404
+    for path in (f"/api/twins/{twin.pk}/persona-specs/active", f"/api/twins/{twin.pk}/persona-specs/1.0.1"):
+        assert stranger.get(path).status_code == 404
+        assert other_tenant.get(path).status_code == 404
 
 
 def test_statement_counts_do_not_grow_with_the_number_of_versions(client, owner):
