@@ -102,6 +102,10 @@ TENANT_DOMAIN_MODEL = "config.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# `SET search_path` once per connection and tenant switch, not before every statement (a round trip
+# each: half of a read's statements). django-tenants forgets it on set_tenant, close and rollback,
+# so a pooled connection or an aborted transaction is routed again before its next statement.
+TENANT_LIMIT_SET_CALLS = True
 # New tenant schemas are copies of a migrated template schema ("clone", config.provisioning), or
 # migrated one by one ("migrate", django-tenants' own way). The template is never a tenant.
 TENANT_PROVISIONING = os.environ.get("TENANT_PROVISIONING", "clone")

@@ -21,9 +21,10 @@ from personas.previews import prompt_plan_preview
 from personas.prompting import INTERACTION_CONTEXTS, default_interaction_context, preview_system_prompt
 from personas.selectors import (
     audit_event_list,
-    persona_spec_active,
+    persona_spec_active_of,
     persona_spec_get,
     persona_spec_list,
+    persona_spec_page,
     persona_spec_with_twin,
     twin_for_spec_access,
     version_not_found,
@@ -60,7 +61,12 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return persona_spec_list(twin=self.twin(), user=self.request.user)
 
     def list(self, request, twin_id=None):
-        page = self.paginate_queryset(persona_spec_list(twin=self.twin(), user=request.user))
+        # One statement for the twin, the page and the count; the usual three for an empty page.
+        page = self.paginator.paginate_counted(
+            request, lambda offset, limit: persona_spec_page(user=request.user, twin_id=twin_id,
+                                                             offset=offset, limit=limit))
+        if page is None:
+            page = self.paginate_queryset(persona_spec_list(twin=self.twin(), user=request.user))
         return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
 
     def retrieve(self, request, twin_id=None, version=None):
@@ -72,7 +78,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
     @extend_schema(responses=ActivePersonaSpecSerializer)
     @action(detail=False, methods=["get"])
     def active(self, request, twin_id=None):
-        active = persona_spec_active(twin=self.twin(), user=request.user)
+        active = persona_spec_active_of(user=request.user, twin_id=twin_id)
         return Response(ActivePersonaSpecSerializer({"active": active is not None, "spec": active}).data)
 
     @extend_schema(request=PersonaSpecCreateSerializer, responses={

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, F, Q, QuerySet, Subquery, When, Window
 
 from core.errors import Conflict, NotFound
 from core.input_limits import clip
@@ -62,6 +62,27 @@ def persona_spec_list(*, twin, user) -> QuerySet[PersonaSpec]:
     """Newest first by semver (never by created_at: ties happen, and 1.0.10 comes after 1.0.9)."""
     require(user, SpecAction.VIEW, twin)
     return PersonaSpec.objects.of_twin(twin).select_related("created_by", "published_by").newest_first()
+
+
+def persona_spec_page(*, user, twin_id, offset: int, limit: int) -> tuple[list[PersonaSpec], int] | None:
+    """Rows `offset` to `offset + limit` of `persona_spec_list` and the twin's number of versions, in
+    one query (the twin joined, the total counted over the window): what a list request needs, with
+    the same NotFound and PermissionDenied. None when the page is empty (no version, or past the end):
+    the caller then asks the twin and the count the usual way."""
+    try:
+        rows = list(
+            PersonaSpec.objects.of_twin(twin_id).select_related("twin", "created_by", "published_by")
+            .annotate(versions_total=Window(Count("pk"))).newest_first()[offset:offset + limit]
+        )
+    except (ValueError, ValidationError):
+        raise NotFound("Twin not found.") from None
+    if not rows:
+        return None
+    twin = rows[0].twin
+    if not may_see_specs_of(user, twin):
+        raise NotFound("Twin not found.")
+    require(user, SpecAction.VIEW, twin)
+    return rows, rows[0].versions_total
 
 
 def persona_spec_next_version(twin) -> str:
@@ -166,6 +187,25 @@ def audit_event_list(*, twin, user) -> QuerySet[AuditEvent]:
 
 def persona_spec_active(*, twin, user) -> PersonaSpec | None:
     return persona_spec_list(twin=twin, user=user).active().first()
+
+
+def persona_spec_active_of(*, user, twin_id) -> PersonaSpec | None:
+    """`twin_for_spec_access` then `persona_spec_active`, in one query when the twin has an active
+    version (the twin joined to it), with the same NotFound and PermissionDenied."""
+    try:
+        persona_spec = (
+            PersonaSpec.objects.of_twin(twin_id).active()
+            .select_related("twin", "created_by", "published_by").first()
+        )
+    except (ValueError, ValidationError):
+        raise NotFound("Twin not found.") from None
+    if persona_spec is None:
+        require(user, SpecAction.VIEW, twin_for_spec_access(user, twin_id))
+        return None
+    if not may_see_specs_of(user, persona_spec.twin):
+        raise NotFound("Twin not found.")
+    require(user, SpecAction.VIEW, persona_spec.twin)
+    return persona_spec
 
 
 # --- the cached hot path -------------------------------------------------------------------------

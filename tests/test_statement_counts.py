@@ -3,7 +3,9 @@ many stored versions (the count must not grow with them). SET search_path (djang
 bookkeeping) is not counted; BEGIN/COMMIT are (inside the test's transaction they are a SAVEPOINT
 and its RELEASE, the same number).
 
-Targets: a chat turn with a warm cache at most 4, publish at most 10, create at most 8.
+Targets: a chat turn with a warm cache at most 4, publish at most 10, create at most 8; a list page
+a retrieve and the active version at most 2 (the token's and one for the twin, the rows and, for a
+list, their count).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tests.personas.builders import example_spec, new_twin
 CHAT_WARM_MAX = 4
 PUBLISH_MAX = 10
 CREATE_MAX = 8
+READ_MAX = 2
 
 
 @pytest.fixture
@@ -93,6 +96,51 @@ def test_warm_chat_turn_takes_at_most_four_statements(client, owner, versions):
     assert not any("personas_personaspec" in q for q in sql)
 
 
+@pytest.mark.parametrize("versions", [10, 200])
+def test_list_retrieve_and_active_take_at_most_two_statements(client, owner, versions):
+    twin = twin_with_versions(owner, versions)
+    base = f"/api/twins/{twin.pk}/persona-specs"
+    listed = statements(client, "get", base)
+    retrieved = statements(client, "get", f"{base}/1.0.5")
+    active = statements(client, "get", f"{base}/active")
+    assert len(active) <= READ_MAX, active
+    assert len(listed) <= READ_MAX, listed
+    assert len(retrieved) <= READ_MAX, retrieved
+    assert not any("COUNT(*) AS" in q for q in listed), "the total is counted in the page's own query"
+
+
+def test_a_listed_page_still_counts_every_version_and_links_the_next(client, owner):
+    twin = twin_with_versions(owner, 45)
+    base = f"/api/twins/{twin.pk}/persona-specs"
+    first = client.get(base).json()
+    assert first["count"] == 45 and first["previous"] is None and first["next"].endswith("?page=2")
+    assert [row["version"] for row in first["results"][:2]] == ["1.0.44", "1.0.43"]
+    last = client.get(base, {"page": 3}).json()
+    assert last["count"] == 45 and last["next"] is None and len(last["results"]) == 5
+    assert [row["version"] for row in last["results"]][-1] == "1.0.0"
+    past = client.get(base, {"page": 4})
+    assert past.status_code == 404 and past.json()["detail"] == "Invalid page."
+
+
+def test_list_of_a_twin_without_versions_is_an_empty_page(client, owner):
+    with schema_context("acme"):
+        twin = new_twin(owner, name="No versions", public_intro="Hello")
+    body = client.get(f"/api/twins/{twin.pk}/persona-specs").json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_list_keeps_permissions_and_tenants_apart(acme, globex, client, owner):
+    twin = twin_with_versions(owner, 3)
+    stranger = api_client(acme, make_user(acme, "count-stranger"))
+    assert stranger.get(f"/api/twins/{twin.pk}/persona-specs").status_code == 404
+    other_tenant = api_client(globex, make_user(globex, "count-owner"))
+    assert other_tenant.get(f"/api/twins/{twin.pk}/persona-specs").status_code == 404
+    assert client.get("/api/twins/not-a-uuid/persona-specs").status_code == 404
+    for path in (f"/api/twins/{twin.pk}/persona-specs/active", f"/api/twins/{twin.pk}/persona-specs/1.0.1"):
+        assert stranger.get(path).status_code == 404
+        assert other_tenant.get(path).status_code == 404
+
+
 def test_statement_counts_do_not_grow_with_the_number_of_versions(client, owner):
     counts = []
     for versions in (10, 200):
@@ -102,6 +150,8 @@ def test_statement_counts_do_not_grow_with_the_number_of_versions(client, owner)
             len(statements(client, "post", base, {"spec": {k: v for k, v in example_spec().items() if k != "version"}})),
             len(statements(client, "post", f"{base}/1.0.3/publish", {})),
             len(statements(client, "get", f"{base}/1.0.5")),
+            len(statements(client, "get", base)),
+            len(statements(client, "get", f"{base}/active")),
         ])
     assert counts[0] == counts[1]
 
