@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from chat.models import Message
 from tests.chat.sse import stream_over_http
-from tests.factories import make_token, make_user
+from tests.factories import make_token, make_user, url_of_the_test_database
 from tests.fake_model import fake_model
 from tests.personas.builders import new_twin
 
@@ -47,8 +46,8 @@ def model():
 
 @pytest.fixture
 def server(committed_db, model):
-    db = connection.settings_dict
-    test_database_url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    # On the embedded server too: its host is a Unix socket directory, which the URL must percent-encode.
+    test_database_url = url_of_the_test_database()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
-from tests.factories import make_token, make_user
+from tests.factories import make_token, make_user, url_of_the_test_database
 from tests.personas.builders import example_spec, new_twin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,8 +38,7 @@ def call(port, method, path, token, body=None):
 
 @pytest.fixture
 def gunicorn_port(committed_db):
-    db = connection.settings_dict
-    test_database_url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    test_database_url = url_of_the_test_database()  # a socket directory as host too (the embedded server)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
