@@ -8,7 +8,6 @@ import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django_tenants.utils import tenant_context
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -34,6 +33,15 @@ from core.openapi import errors
 from twins.selectors import twin_get_for_user
 
 logger = logging.getLogger(__name__)
+
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["delta", "done", "error"]},
+        "data": {"type": "string", "description": "JSON: `{text}` (delta), the JSON answer (done), an Error (error)."},
+    },
+    "required": ["event", "data"],
+}
 
 STREAM_DESCRIPTION = """\
 With `"stream": true` in the body, or `Accept: text/event-stream` and no `stream` field, the reply
@@ -70,7 +78,9 @@ class ChatView(APIView):
             (200, "application/json"): OpenApiResponse(
                 ChatResponseSerializer, description="The reply and its trace; with `stream`, the Server-Sent Events "
                 "described above (`text/event-stream`)."),
-            (200, EVENT_STREAM): OpenApiResponse(OpenApiTypes.STR),
+            # One schema per event, as an SSE reader (schemathesis included) parses the stream; each
+            # event's `data` is a JSON text, described above.
+            (200, EVENT_STREAM): OpenApiResponse(SSE_EVENT_SCHEMA),
             **errors(429, 502),
         },
         description=STREAM_DESCRIPTION,
