@@ -25,6 +25,7 @@ from personas.selectors import (
     persona_spec_get,
     persona_spec_list,
     persona_spec_page,
+    persona_spec_read,
     persona_spec_with_twin,
     twin_for_spec_access,
     version_not_found,
@@ -70,9 +71,7 @@ class PersonaSpecViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PersonaSpecSerializer(page, many=True).data)
 
     def retrieve(self, request, twin_id=None, version=None):
-        _, persona_spec = persona_spec_with_twin(user=request.user, twin_id=twin_id, version=version)
-        if persona_spec is None:
-            raise version_not_found(version)
+        persona_spec = persona_spec_read(user=request.user, twin_id=twin_id, version=version)
         return Response(PersonaSpecSerializer(persona_spec).data)
 
     @extend_schema(responses=ActivePersonaSpecSerializer)

@@ -210,6 +210,7 @@ def test_specs_are_invisible_from_the_other_tenant(acme, globex, client, twin):
     globex_admin = api_client(globex, demo_admin(globex))
     assert globex_admin.get(base(twin)).status_code == 404
     assert globex_admin.get(base(twin) + "/1.0.0").status_code == 404
+    assert globex_admin.get(base(twin) + "/active").status_code == 404
     assert globex_admin.post(base(twin) + "/1.0.0/publish").status_code == 404
     assert globex_admin.post(base(twin), {"spec": example_spec()}, format="json").status_code == 404
 
