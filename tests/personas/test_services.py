@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
@@ -156,6 +157,21 @@ def test_audit_events_are_append_only_in_the_database(twin, owner):
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEvent.objects.filter(twin=twin).delete()
     assert AuditEvent.objects.filter(twin=twin).count() == 1
+
+
+def test_a_user_who_acted_can_be_deleted_and_the_trail_still_names_them(acme, twin, owner):
+    author = make_user(acme, "short-lived-author", perms=["personas.add_personaspec", "personas.view_personaspec"])
+    with schema_context("acme"):
+        stored = persona_spec_create(twin=twin, actor=author, spec=example_spec())
+        get_user_model().objects.filter(pk=author.pk).delete()
+        event = AuditEvent.objects.get(twin=twin, persona_spec=stored)
+        assert (event.actor_id, event.actor_username, event.action) == (None, "short-lived-author", "create")
+        assert PersonaSpec.objects.get(pk=stored.pk).created_by_id is None
+        # Nulling the actor is the only change allowed, and only together with nothing else.
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(actor_username="someone else")
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(actor=owner)
 
 
 def test_globex_does_not_see_acme_specs(twin, owner):
