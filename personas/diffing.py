@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from personas.spec_key_order import in_schema_order
+
 DEFAULT_CONTEXT_LINES = 3
 # Highlighting within a changed line is quadratic in its number of words; longer lines (a
 # 6000-character example response) are highlighted as a whole.
@@ -53,9 +55,12 @@ class SideBySideDiff:
         return not self.added and not self.removed
 
 
-def canonical_pretty_json(spec: Any) -> str:
-    """The spec as reviewers read it: keys sorted at every level, two-space indent, one value a line."""
-    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False)
+def pretty_spec_json(spec: Any) -> str:
+    """The spec as reviewers read it, laid out as the spec editor shows it: two-space indent, one value
+    a line, the keys of everything the schema describes in the schema's order (the prompt's sections),
+    free-form keys (voice, policy, style, metadata) in their own order. Stored versions all come from
+    jsonb, which orders keys one way, so two versions still diff line by line."""
+    return json.dumps(in_schema_order(spec), indent=2, ensure_ascii=False)
 
 
 def side_by_side(old: str, new: str, *, context: int = DEFAULT_CONTEXT_LINES) -> SideBySideDiff:

@@ -38,7 +38,7 @@ from personas.admin.review import (
     persona_spec_review,
 )
 from personas.comparison import suggested_version
-from personas.diffing import canonical_pretty_json
+from personas.diffing import pretty_spec_json
 from personas.forms import STARTER_SPEC, PersonaSpecAddForm, attach_refusal, editor_text
 from personas.models import AuditEvent, PersonaSpec
 from personas.permissions import SpecAction, may, may_on_some_twin, users_who_may
@@ -158,7 +158,7 @@ class PersonaSpecAdmin(TenantSchemaOnlyAdmin, admin.ModelAdmin):
 
     @admin.display(description="spec")
     def spec_json(self, persona_spec):
-        return format_html('<pre class="persona-json">{}</pre>', canonical_pretty_json(persona_spec.spec))
+        return format_html('<pre class="persona-json">{}</pre>', pretty_spec_json(persona_spec.spec))
 
     # --- URLs: the review page ----------------------------------------------------------------
 

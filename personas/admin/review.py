@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from personas.compiler import select_modules
-from personas.diffing import SideBySideDiff, canonical_pretty_json, side_by_side
+from personas.diffing import SideBySideDiff, pretty_spec_json, side_by_side
 from personas.intents import classify_intent
 from personas.models import PersonaSpec
 from personas.previews import prompt_plan_preview
@@ -114,7 +114,7 @@ def persona_spec_review(persona_spec: PersonaSpec, active: PersonaSpec | None, *
     review = dict(
         persona_spec=persona_spec, active=active, intent_label=intent_label, user_query=user_query,
         intent_choice=intent_choice, interaction_context=interaction_context,
-        preview=preview, spec_json=canonical_pretty_json(persona_spec.spec),
+        preview=preview, spec_json=pretty_spec_json(persona_spec.spec),
         modules_by_intent=_modules_by_intent(persona_spec.spec), baseline=baseline,
     )
     if baseline is None or baseline.pk == persona_spec.pk:
@@ -125,7 +125,7 @@ def persona_spec_review(persona_spec: PersonaSpec, active: PersonaSpec | None, *
         prompt_diff = side_by_side(active_preview.full_text, preview.full_text)
     return Review(
         **review, active_preview=active_preview, prompt_diff=prompt_diff,
-        spec_diff=side_by_side(canonical_pretty_json(baseline.spec), review["spec_json"]),
+        spec_diff=side_by_side(pretty_spec_json(baseline.spec), review["spec_json"]),
         structural=spec_diff(baseline.spec, persona_spec.spec),
     )
 

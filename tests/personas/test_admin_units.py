@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from personas.diffing import INTRALINE_MAX_CHARS, canonical_pretty_json, side_by_side
+from personas.diffing import INTRALINE_MAX_CHARS, pretty_spec_json, side_by_side
 
 
 def texts(segments) -> str:
@@ -59,10 +59,14 @@ def test_markup_in_the_input_stays_plain_text():
     assert texts(row.right) == "<script>alert(1)</script>"  # escaping is the template's job, and it does it
 
 
-def test_canonical_pretty_json_sorts_keys_at_every_level():
-    assert canonical_pretty_json({"b": 1, "a": {"d": [1], "c": "é"}}) == (
-        '{\n  "a": {\n    "c": "é",\n    "d": [\n      1\n    ]\n  },\n  "b": 1\n}'
-    )
+def test_pretty_spec_json_lays_the_spec_out_as_the_editor_does():
+    spec = {"metadata": {"b": 1, "a": ["é"]}, "identity_voice": {"tone": "dry", "role": "CFO"}, "schema_version": 1,
+            "canonical_examples": [{"response": "R", "prompt": "P", "intent_label": "meta_or_system"}]}
+    assert pretty_spec_json(spec) == json.dumps({
+        "schema_version": 1, "identity_voice": {"tone": "dry", "role": "CFO"},
+        "canonical_examples": [{"intent_label": "meta_or_system", "prompt": "P", "response": "R"}],
+        "metadata": {"b": 1, "a": ["é"]},  # free-form: its own order
+    }, indent=2, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("text, message", [
