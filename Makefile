@@ -101,7 +101,9 @@ load: migrate
 
 # schemathesis over real HTTP on a fresh tenant: every operation, stateful links, FUZZ_CASES (default
 # 1000) generated cases at least; fails on a 5xx or anything the OpenAPI schema does not document.
+# The server it starts runs with DEBUG off, as in production: it serves what collectstatic gathered.
 fuzz: install-dev migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m fuzz
 
 # The embedded server stops by itself when the last process using it exits normally; after a

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import django
 
+from bench.serving import server_env
 from fuzz.seed import FUZZ_HOST, drop_fuzz_tenant, fresh_fuzz_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,8 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "CHAT_THROTTLE_RATE": os.environ.get("FUZZ_CHAT_THROTTLE_RATE", "100000/min")}
+    # As in production: DEBUG off (what clients get is what production answers), offline model.
+    env = server_env(FUZZ_HOST, CHAT_THROTTLE_RATE=os.environ.get("FUZZ_CHAT_THROTTLE_RATE", "100000/min"))
     server = subprocess.Popen(
         # The production worker setup (config/gunicorn.conf.py), bound to a free port of the loopback.
         [str(BIN / "gunicorn"), "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
