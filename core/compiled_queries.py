@@ -40,7 +40,7 @@ class CompiledQuery(Generic[M]):
     def __init__(self, build: Callable[..., QuerySet[M]], *, placeholders: Mapping[str, Any], shapes: int = 32):
         self._build = build
         self._placeholders = dict(placeholders)
-        self._compiled: BoundedLRU[tuple[models.Model, str, tuple]] = BoundedLRU(shapes)
+        self._compiled: BoundedLRU[tuple[type[M], str, tuple]] = BoundedLRU(shapes)
         self._lock = threading.Lock()
 
     def rows(self, shape: Mapping[str, Hashable] | None = None, *, using: str = "default", **values) -> list[M]:
