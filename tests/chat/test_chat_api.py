@@ -36,20 +36,6 @@ def twin(acme, owner):
         return new_twin(owner, name="Maya", persona_profile="Direct.", public_intro="I'm Maya's twin.")
 
 
-@pytest.fixture
-def published(twin, owner, django_capture_on_commit_callbacks):
-    with schema_context("acme"):
-        draft = persona_spec_create(twin=twin, actor=owner, spec=example_spec())
-        with django_capture_on_commit_callbacks(execute=True):
-            persona_spec_publish(persona_spec=draft, actor=owner)
-    return draft
-
-
-@pytest.fixture
-def client(acme, owner):
-    return api_client(acme, owner)
-
-
 def chat(client, twin, message=QUESTION, **body):
     return client.post(f"/api/twins/{twin.pk}/chat", {"message": message, **body}, format="json")
 

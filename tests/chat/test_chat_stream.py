@@ -29,24 +29,6 @@ def twin(acme, owner):
         return new_twin(owner, name="Maya", persona_profile="Direct.")
 
 
-@pytest.fixture
-def published(twin, owner, django_capture_on_commit_callbacks):
-    from personas.services import persona_spec_create
-    from personas.transitions import persona_spec_publish
-    from tests.personas.builders import example_spec
-
-    with schema_context("acme"):
-        draft = persona_spec_create(twin=twin, actor=owner, spec=example_spec())
-        with django_capture_on_commit_callbacks(execute=True):
-            persona_spec_publish(persona_spec=draft, actor=owner)
-    return draft
-
-
-@pytest.fixture
-def client(acme, owner):
-    return api_client(acme, owner)
-
-
 def post(client, twin, body=None, **headers):
     return client.post(f"/api/twins/{twin.pk}/chat", {"message": QUESTION, **(body or {})}, format="json",
                        **headers)

@@ -4,37 +4,27 @@ that leaves mid-stream stops the model request and stores nothing."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from chat.models import Message
 from tests.chat.sse import stream_over_http
-from tests.factories import make_token, make_user, url_of_the_test_database
+from tests.config.serving import database_url, web_server
+from tests.factories import make_token, make_user
 from tests.fake_model import fake_model
 from tests.personas.builders import new_twin
 
-REPO = Path(__file__).resolve().parents[2]
 HOST = "acme.localhost"
 TOKEN_DELAY_S = 0.25
 REPLY = "One two three four five six seven eight nine ten."  # ten tokens: about 2.5 s streamed
-
-
-def gunicorn_command(port: int) -> list[str]:
-    # The worker class that keeps a slow stream from holding the whole worker: each request has a
-    # thread. README "Streamed replies" documents the same setting for `make run` and production.
-    return [sys.executable, "-m", "gunicorn", "config.wsgi", "-k", "gthread", "--threads", "4", "-w", "1",
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
 
 
 @pytest.fixture
@@ -46,25 +36,14 @@ def model():
 
 @pytest.fixture
 def server(committed_db, model):
-    # On the embedded server too: its host is a Unix socket directory, which the URL must percent-encode.
-    test_database_url = url_of_the_test_database()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": test_database_url, "CHAT_THROTTLE_RATE": "", "LLM_PROVIDER": "openai",
-           "LLM_BASE_URL": model[0], "LLM_MODEL": "fake-model",
-           "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "personas")}
-    process = subprocess.Popen(gunicorn_command(port), cwd=REPO, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield port
-    process.terminate()
-    process.wait(timeout=30)
+    # The server as deployed (config/gunicorn.conf.py): the gthread worker, which keeps a slow stream
+    # from holding the whole worker since each request has a thread (README "Streamed replies"); one
+    # worker with four threads. On the embedded server too: database_url names its socket directory.
+    with web_server(database_url(connection.settings_dict), application_name="test-chat-stream",
+                    WEB_CONCURRENCY="1", WEB_THREADS="4", LLM_PROVIDER="openai", LLM_BASE_URL=model[0],
+                    LLM_MODEL="fake-model",
+                    CACHE_KEY_PREFIX=settings.CACHES["default"].get("KEY_PREFIX", "personas")) as port:
+        yield port
 
 
 @pytest.fixture

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
-from tests.factories import make_token, make_user, url_of_the_test_database
+from tests.config.serving import database_url, request, web_server
+from tests.factories import make_token, make_user
 from tests.personas.builders import example_spec, new_twin
 
-REPO = Path(__file__).resolve().parents[2]
 WORKERS = 3
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL or not os.environ.get("DATABASE_URL"),
@@ -29,33 +24,18 @@ pytestmark = pytest.mark.skipif(not settings.REDIS_URL or not os.environ.get("DA
 
 
 def call(port, method, path, token, body=None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method, data=json.dumps(body).encode() if body else None,
-        headers={"Host": "acme.localhost", "Authorization": f"Token {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    status, _, content = request(port, method, path, host="acme.localhost", token=token, body=body)
+    assert status < 400, (status, content)
+    return json.loads(content)
 
 
 @pytest.fixture
 def gunicorn_port(committed_db):
-    test_database_url = url_of_the_test_database()  # a socket directory as host too (the embedded server)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": test_database_url, "CHAT_THROTTLE_RATE": "", "LLM_PROVIDER": "offline",
-           "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "personas")}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(WORKERS),
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=REPO, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield port
-    server.terminate()
-    server.wait(timeout=30)
+    # Several workers, each with its own local cache; REDIS_URL comes from this process's environment.
+    with web_server(database_url(connection.settings_dict), application_name="test-publish-workers",
+                    WEB_CONCURRENCY=str(WORKERS),
+                    CACHE_KEY_PREFIX=settings.CACHES["default"].get("KEY_PREFIX", "personas")) as port:
+        yield port
 
 
 def test_publish_is_seen_by_the_next_request_in_every_worker(acme_committed, gunicorn_port):

@@ -8,50 +8,28 @@ which is dropped at the end of the session.
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django_tenants.utils import schema_context
 
-from demo.seeding import DEMO_PASSWORD
 from personas.models import AuditEvent, PersonaSpec
 from personas.services import persona_spec_create
-from personas.transitions import persona_spec_publish
-from tests.personas.builders import example_spec, new_twin
+from tests.personas import browser_support
+from tests.personas.admin_support import statuses
+from tests.personas.browser_support import fresh_twin, log_in, twin_with_version
+from tests.personas.builders import example_spec
 from tests.personas.editor_support import replace_editor_text, wait_for_editor
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-def base_url(live_server_port):
-    return f"http://acme.localhost:{live_server_port}"
+# The shared fixtures, bound here by name (imported, linters would read them as unused).
+base_url, owner = browser_support.base_url, browser_support.owner
 
 
 @pytest.fixture
-def twin_with_active_version(committed_db):
+def twin_with_active_version(owner):
     """A fresh twin of acme with 1.0.0 published (by its owner, the demo admin)."""
-    from django.contrib.auth import get_user_model
-
-    with schema_context("acme"):
-        owner = get_user_model().objects.get(username="admin")
-        twin = new_twin(owner, f"Browser twin {uuid.uuid4().hex[:8]}")
-        first = persona_spec_create(twin=twin, actor=owner, spec=example_spec(), notes="First published version.")
-        persona_spec_publish(persona_spec=first, actor=owner)
-        return twin
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
-
-
-def statuses(twin) -> dict[str, str]:
-    with schema_context("acme"):
-        return dict(PersonaSpec.objects.filter(twin=twin).values_list("version", "status"))
+    return twin_with_version(owner, example_spec(), name="Browser twin", notes="First published version.").twin
 
 
 def test_publisher_drafts_from_active_reviews_publishes_and_rolls_back(page, base_url, twin_with_active_version,
@@ -256,12 +234,8 @@ def test_admin_pages_fit_1280_pixels_with_one_button_size_one_date_format_and_th
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", created), created
 
 
-def test_a_legacy_reply_drafts_a_first_spec_in_one_click(page, base_url, committed_db, screenshot):
-    from django.contrib.auth import get_user_model
-
-    with schema_context("acme"):
-        owner = get_user_model().objects.get(username="admin")
-        twin = new_twin(owner, f"Legacy browser twin {uuid.uuid4().hex[:8]}")
+def test_a_legacy_reply_drafts_a_first_spec_in_one_click(page, base_url, owner, screenshot):
+    twin = fresh_twin(owner, "Legacy browser twin")
     log_in(page, base_url, "admin")
     page.goto(f"{base_url}/twins/{twin.pk}/chat")
     page.fill("#message", "What is our runway?")

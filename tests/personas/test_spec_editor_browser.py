@@ -7,44 +7,22 @@ Rows are committed (`committed_db`): each test makes its own twin with a unique 
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django_tenants.utils import schema_context
 
 from personas.models import PersonaSpec
-from personas.services import persona_spec_create
 from personas.spec import MAX_SPEC_BYTES, canonical_json, persona_spec_json_schema
-from personas.transitions import persona_spec_publish
-from tests.personas.builders import example_spec, max_spec, new_twin
+from tests.personas import browser_support
+from tests.personas.admin_support import ADD
+from tests.personas.browser_support import log_in, twin_with_version
+from tests.personas.builders import example_spec, max_spec
 from tests.personas.editor_support import EDITOR, editor_text, markers, replace_editor_text, wait_for_editor
-from tests.personas.test_admin_browser import log_in
 
 pytestmark = pytest.mark.browser
 
-ADD = "/admin/personas/personaspec/add/"
-
-
-@pytest.fixture
-def base_url(live_server_port):
-    return f"http://acme.localhost:{live_server_port}"
-
-
-@pytest.fixture
-def owner(committed_db):
-    from django.contrib.auth import get_user_model
-
-    with schema_context("acme"):
-        return get_user_model().objects.get(username="admin")
-
-
-def twin_with_version(owner, spec: dict, publish: bool = True) -> PersonaSpec:
-    with schema_context("acme"):
-        twin = new_twin(owner, f"Editor twin {uuid.uuid4().hex[:8]}")
-        version = persona_spec_create(twin=twin, actor=owner, spec=spec)
-        if publish:
-            persona_spec_publish(persona_spec=version, actor=owner)
-        return version
+# The shared fixtures, bound here by name (imported, linters would read them as unused).
+base_url, owner = browser_support.base_url, browser_support.owner
 
 
 def newest_draft(twin_id) -> PersonaSpec:
