@@ -16,15 +16,13 @@ from governance.models import Approval, PublishPolicy
 from personas.models import PersonaSpec
 from personas.services import persona_spec_create
 from personas.transitions import persona_spec_publish
+from tests.personas import browser_support
+from tests.personas.browser_support import log_in
 from tests.personas.builders import example_spec, new_twin
-from tests.personas.test_admin_browser import log_in
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-def base_url(live_server_port):
-    return f"http://acme.localhost:{live_server_port}"
+base_url = browser_support.base_url  # acme's host on the session's live server (a fixture)
 
 
 @pytest.fixture
