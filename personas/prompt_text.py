@@ -77,28 +77,48 @@ def example_token_text(example: Example) -> str:
 
 def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
     """`- key: value` lines, keys sorted; nested objects and lists indented below their key."""
-    pad = "  " * depth
-    lines = []
-    for key in sorted(mapping):
-        value = mapping[key]
-        if type(value) is str and "\n" not in value:  # most values: skip the checks below
-            lines.append(f"{pad}- {key}: {value}")
-        elif isinstance(value, dict) and value:
-            lines.append(f"{pad}- {key}:")
-            lines.extend(mapping_lines(value, depth + 1))
-        elif isinstance(value, list) and value:
-            lines.append(f"{pad}- {key}:")
-            lines.extend(list_lines(value, depth + 1))
-        else:
-            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
+    lines: list[str] = []
+    _add_mapping_lines(lines, mapping, "  " * depth)
     return lines
 
 
 def list_lines(items: Sequence[Any], depth: int = 0) -> list[str]:
     """`- item` lines; an object or list inside a list is written as compact canonical JSON."""
-    pad = "  " * depth
-    return [f"{pad}- {item}" if type(item) is str and "\n" not in item else f"{pad}- {_scalar(item, pad)}"
-            for item in items]
+    lines: list[str] = []
+    _add_list_lines(lines, items, "  " * depth)
+    return lines
+
+
+# The two below append to the caller's list rather than return their own: a module block or a
+# section is one list of lines however deeply its mapping nests (the cold path renders 40 modules).
+
+
+def _add_mapping_lines(lines: list[str], mapping: Mapping[str, Any], pad: str) -> None:
+    for key in sorted(mapping):
+        value = mapping[key]
+        kind = type(value)
+        if kind is str and "\n" not in value:  # most values: skip the checks below
+            lines.append(f"{pad}- {key}: {value}")
+        elif kind is bool:  # the next most common, spelled as `_scalar` spells them
+            lines.append(f"{pad}- {key}: true" if value else f"{pad}- {key}: false")
+        elif kind is int:
+            lines.append(f"{pad}- {key}: {value}")
+        elif isinstance(value, dict) and value:
+            lines.append(f"{pad}- {key}:")
+            _add_mapping_lines(lines, value, pad + "  ")
+        elif isinstance(value, list) and value:
+            lines.append(f"{pad}- {key}:")
+            _add_list_lines(lines, value, pad + "  ")
+        else:
+            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
+
+
+def _add_list_lines(lines: list[str], items: Sequence[Any], pad: str) -> None:
+    for item in items:
+        if type(item) is str and "\n" not in item:
+            lines.append(f"{pad}- {item}")
+        else:
+            lines.append(f"{pad}- {_scalar(item, pad)}")
 
 
 def _scalar(value: Any, pad: str) -> str:
@@ -147,12 +167,12 @@ def module_block(module: Module) -> str:
             continue
         if isinstance(value, dict):
             lines.append(f"- {label}:")
-            lines.extend(mapping_lines(value, 1))
+            _add_mapping_lines(lines, value, "  ")
         elif isinstance(value, list):
             lines.append(f"- {label}:")
-            lines.extend(list_lines(value, 1))
+            _add_list_lines(lines, value, "  ")
         else:  # not reached for a validated module; kept for models built without validation
-            lines.extend(mapping_lines({label: value}))
+            _add_mapping_lines(lines, {label: value}, "")
     return "\n".join(lines) if len(lines) > 1 else ""
 
 
