@@ -18,7 +18,7 @@ import copy
 import hashlib
 import sys
 from collections.abc import Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from personas.compliance import ComplianceProfile, compliance_profile
@@ -460,6 +460,34 @@ class CompiledSpec:
         return _join([*intent.head, _heading(FEW_SHOTS), FEW_SHOT_INTRO, *blocks, *intent.tail])
 
 
+def _module_order(module: Module) -> tuple[int, str]:
+    return module.priority, module.id
+
+
+def _intent_plan_without_modules(
+    banned_phrases: tuple[str, ...],
+    all_indices: tuple[int, ...],
+    shared_anti_style: tuple[str, str],
+    static_parts: tuple[str, ...],
+    custom_parts: tuple[str, ...],
+    anti_style_heading: str,
+) -> _IntentPlan:
+    """The plan of an intent no active module names (and of None): only the spec's own bans, no
+    module text, no named examples; its `intent_matches` are left for the caller."""
+    anti_style = _anti_style_paragraphs(shared_anti_style, banned_phrases)
+    return _IntentPlan(
+        module_ids=(),
+        modules_text="",
+        named_examples=(),
+        candidates=all_indices,
+        intent_matches=frozenset(),
+        banned_phrases=banned_phrases,
+        anti_style_paragraphs=anti_style,
+        head=static_parts,
+        tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
+    )
+
+
 def precompile(
     spec: PersonaSpecV1 | Mapping[str, Any],
     options: CompileOptions | None = None,
@@ -478,9 +506,11 @@ def precompile(
     custom_parts = (_heading(custom.name), custom.text) if custom else ()
     module_blocks = {module.id: module_block(module) for module in spec.procedural_modules}
     # One pass over modules and examples for all intents, instead of one per intent: what
-    # `select_modules` and the intent bonus of `choose_examples` would find for each label.
+    # `select_modules` and the intent bonus of `choose_examples` would find for each label. The
+    # modules are sorted once; each label's list, taken in that order, is what sorting it gives
+    # (sorting is stable, so also equal keys keep spec order).
     modules_by_label: dict[str, list[Module]] = {}
-    for module in spec.procedural_modules:
+    for module in sorted(spec.procedural_modules, key=_module_order):
         if module.active:
             for label in dict.fromkeys(module.intent_labels):
                 modules_by_label.setdefault(label, []).append(module)
@@ -491,24 +521,31 @@ def precompile(
     all_indices = tuple(range(len(examples)))
     # Built once: every intent's parts hold these same objects, which pickle stores once.
     modules_heading, anti_style_heading = _heading(PROCEDURAL_MODULES), _heading(ANTI_STYLE)
+    spec_banned = dict.fromkeys(spec.deterministic_rules.banned_phrases)
+    no_modules = _intent_plan_without_modules(
+        tuple(spec_banned), all_indices, shared_anti_style, static_parts, custom_parts, anti_style_heading
+    )
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
-        modules = (
-            sorted(modules_by_label.get(intent_label, ()), key=lambda module: (module.priority, module.id))
-            if intent_label is not None else []
-        )
+        modules = modules_by_label.get(intent_label) if intent_label is not None else None
+        matches = matches_by_label.get(intent_label)
+        if not modules:
+            # Most of what a label without modules has is the same for all such labels: share it.
+            return no_modules if not matches else replace(no_modules, intent_matches=frozenset(matches))
         named = tuple(_named_indices(index_by_id, modules)[: options.max_few_shots])
-        banned = tuple(merge_banned_phrases(spec, modules))
+        banned = spec_banned.copy()  # then the modules' bans, each once, first seen first: merge_banned_phrases
+        banned.update(dict.fromkeys([phrase for module in modules for phrase in module.ban]))
+        banned_phrases = tuple(banned)
         modules_text = module_section_text(intent_label, modules, module_blocks)
-        anti_style = _anti_style_paragraphs(shared_anti_style, banned)
+        anti_style = _anti_style_paragraphs(shared_anti_style, banned_phrases)
         head = static_parts + ((modules_heading, modules_text) if modules_text else ())
         return _IntentPlan(
-            module_ids=tuple(module.id for module in modules),
+            module_ids=tuple([module.id for module in modules]),
             modules_text=modules_text,
             named_examples=named,
-            candidates=tuple(index for index in all_indices if index not in named) if named else all_indices,
-            intent_matches=frozenset(matches_by_label.get(intent_label, ())),
-            banned_phrases=banned,
+            candidates=tuple([index for index in all_indices if index not in named]) if named else all_indices,
+            intent_matches=frozenset(matches or ()),
+            banned_phrases=banned_phrases,
             anti_style_paragraphs=anti_style,
             head=head,
             tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
