@@ -250,8 +250,9 @@ def _module_named_examples(examples: Sequence[Example], modules: Sequence[Module
 
 
 def _named_indices(index_by_id: Mapping[str, int], modules: Sequence[Module]) -> list[int]:
-    named = (index_by_id.get(example_id) for module in modules for example_id in module.few_shot_ids)
-    return list(dict.fromkeys(index for index in named if index is not None))
+    named = [index_by_id[example_id] for module in modules for example_id in module.few_shot_ids
+             if example_id in index_by_id]
+    return list(dict.fromkeys(named))
 
 
 def _static_sections(spec: PersonaSpecV1) -> list[Section]:

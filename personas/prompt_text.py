@@ -11,8 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from personas.banned_phrases import SEPARATORS as _SEPARATORS
-from personas.banned_phrases import words_of
+from personas.banned_phrases import SEPARATORS_BUT_LINE_BREAKS, split_joined, words_of
 from personas.spec import Example, Module
 
 FEW_SHOT_INTRO = "Replies in your voice. Match their judgment and tone; do not copy their wording."
@@ -49,15 +48,9 @@ def query_tokens_of_many(texts: Sequence[str]) -> list[frozenset[str]]:
     joined = "\n".join(texts)
     if not joined.isascii():  # lower() may change the length of non-ASCII text: no common offsets
         return [query_tokens(text) for text in texts]
-    blanked = joined.lower().translate(_SEPARATORS)  # ASCII: every character stays one character
-    tokens, start = [], 0
-    for text in texts:
-        end = start + len(text)
-        words = set(blanked[start:end].split())
-        words -= _STOPWORDS_AND_ASCII_LETTERS  # the same as dropping one-character words: all are ASCII here
-        tokens.append(frozenset(words))
-        start = end + 1
-    return tokens
+    blanked = joined.lower().translate(SEPARATORS_BUT_LINE_BREAKS)  # ASCII: each character stays one
+    # Dropping these is the same as dropping one-character words: all are ASCII here.
+    return [frozenset(part.split()).difference(_STOPWORDS_AND_ASCII_LETTERS) for part in split_joined(blanked, texts)]
 
 
 # Every one-character word an ASCII text can have once lowercased: a letter, a digit or "_".
