@@ -217,7 +217,12 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     spec_structure = (style_structure, "interaction_style.structure_default") if style_structure else (None, "")
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
-    module_structures: dict[str, tuple[str, str] | None] = {}  # module id -> its say_style's structure
+    # module id -> the structure its say_style names, for the few modules that name one: judged once
+    # each, and an intent need not look at its modules at all when none does.
+    module_structures = {
+        module.id: found for module in spec.procedural_modules
+        if ("structure" in module.say_style or "format" in module.say_style) and (found := _module_structure(module))
+    }
 
     def length_bounds(label: str | None) -> tuple[_Bound, _Bound]:
         # Each bound comes from the first of the intent's own, the spec's, then the default.
@@ -236,11 +241,10 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
         # The first of these that names a structure wins; each source is only spelled out once found.
         if label is not None and (found := _structure_named(structure_by_intent.get(label))):
             return found, f"deterministic_rules.structure_by_intent.{label}"
-        for module in modules:
-            if module.id not in module_structures:  # a module is selected by several intents: judge it once
-                module_structures[module.id] = _module_structure(module)
-            if module_structures[module.id]:
-                return module_structures[module.id]
+        if module_structures:
+            for module in modules:
+                if module.id in module_structures:
+                    return module_structures[module.id]
         return spec_structure
 
     def rules(label: str | None) -> IntentRules:
@@ -277,9 +281,8 @@ def _first_count(*candidates: tuple[Any, str]) -> _Bound | None:
 
 
 def _module_structure(module: Module) -> tuple[str, str] | None:
-    say_style = module.say_style
     for key in ("structure", "format"):
-        if key in say_style and (found := _structure_named(say_style[key])):
+        if found := _structure_named(module.say_style.get(key)):
             return found, f"module {module.id} say_style.{key}"
     return None
 

@@ -275,7 +275,7 @@ def _has_dangling_or_duplicate_ids(spec: PersonaSpecV1) -> bool:
     modules = spec.procedural_modules
     if len({module.id for module in modules}) != len(modules):
         return True
-    return any(not canonical_ids.issuperset(module.few_shot_ids) for module in modules if module.few_shot_ids)
+    return not canonical_ids.issuperset([example_id for module in modules for example_id in module.few_shot_ids])
 
 
 def _free_form_values_are_plain_json(spec: PersonaSpecV1) -> bool:
