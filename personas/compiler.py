@@ -534,6 +534,9 @@ def precompile(
             # Most of what a label without modules has is the same for all such labels: share it.
             return no_modules if not matches else replace(no_modules, intent_matches=frozenset(matches))
         named = tuple(_named_indices(index_by_id, modules)[: options.max_few_shots])
+        candidates = list(all_indices)  # the others, in spec order: a few removals cost less than a filter
+        for index in named:
+            candidates.remove(index)
         banned = spec_banned.copy()  # then the modules' bans, each once, first seen first: merge_banned_phrases
         banned.update(dict.fromkeys([phrase for module in modules for phrase in module.ban]))
         banned_phrases = tuple(banned)
@@ -544,7 +547,7 @@ def precompile(
             module_ids=tuple([module.id for module in modules]),
             modules_text=modules_text,
             named_examples=named,
-            candidates=tuple([index for index in all_indices if index not in named]) if named else all_indices,
+            candidates=tuple(candidates) if named else all_indices,
             intent_matches=frozenset(matches or ()),
             banned_phrases=banned_phrases,
             anti_style_paragraphs=anti_style,
