@@ -515,10 +515,17 @@ def precompile(
         if module.active:
             for label in dict.fromkeys(module.intent_labels):
                 modules_by_label.setdefault(label, []).append(module)
+    # And one pass over the examples for everything the compiled form keeps of each.
+    few_shots, example_blocks, token_texts = [], [], []
     matches_by_label: dict[str, set[int]] = {}
+    index_by_id: dict[str, int] = {}
     for index, example in enumerate(examples):
+        few_shots.append(_few_shot(example, index))
+        example_blocks.append(example_block(example))
+        token_texts.append(example_token_text(example))
         matches_by_label.setdefault(example.intent_label, set()).add(index)
-    index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
+        if example.id is not None:
+            index_by_id[example.id] = index
     all_indices = tuple(range(len(examples)))
     # Built once: every intent's parts hold these same objects, which pickle stores once.
     modules_heading, anti_style_heading = _heading(PROCEDURAL_MODULES), _heading(ANTI_STYLE)
@@ -555,17 +562,16 @@ def precompile(
             tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
         )
 
-    labels = {label for module in spec.procedural_modules for label in module.intent_labels}
-    labels.update(example.intent_label for example in examples)
+    labels = set(matches_by_label).union(*[module.intent_labels for module in spec.procedural_modules])
     intents = {label: intent_plan(label) for label in [None, *sorted(labels)]}
     rules = spec.deterministic_rules
     return CompiledSpec(
         persona_spec_version=persona_spec_version or spec.version,
         options=options,
         static_sections=static_sections,
-        few_shots=tuple(_few_shot(example, index) for index, example in enumerate(examples)),
-        example_blocks=tuple(example_block(example) for example in examples),
-        example_tokens=tuple(query_tokens_of_many([example_token_text(example) for example in examples])),
+        few_shots=tuple(few_shots),
+        example_blocks=tuple(example_blocks),
+        example_tokens=tuple(query_tokens_of_many(token_texts)),
         anti_style_rules=tuple(rules.anti_style_rules),
         other_deterministic_rules=_key_sorted_copy(rules.model_extra or {}),
         intents=intents,
