@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from personas.banned_phrases import PhraseMatcher, prepare_phrases, words_of
-from personas.prompt_text import ASCII_WORDS_OF_ONE, query_tokens, query_tokens_of_many
+from personas.prompt_text import ASCII_WORDS_OF_ONE, STOPWORDS, ascii_words_of_many, query_tokens
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
 if TYPE_CHECKING:
@@ -363,12 +363,11 @@ def _says_decisive(text: str) -> bool:
 
 def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
     responses = [example.response for example in spec.anti_examples]
-    tokens = query_tokens_of_many(responses)
-    for index, example in enumerate(spec.anti_examples):
-        if responses[index].isascii():  # casefold changes no ASCII word: drop the short ones in C
-            words = tokens[index] - _ASCII_WORDS_OF_TWO
-        else:
-            words = _content_words_of_tokens(tokens[index])
+    # Casefolding changes no ASCII word, so the content words of ASCII text are its words but these.
+    words_of_each = ascii_words_of_many(responses, _NOT_CONTENT_WORDS_IN_ASCII)
+    if words_of_each is None:
+        words_of_each = [content_words(response) for response in responses]
+    for index, (example, words) in enumerate(zip(spec.anti_examples, words_of_each)):
         if len(words) >= ANTI_EXAMPLE_MIN_WORDS:
             # ceil(share * count) in integers: Fraction arithmetic costs microseconds per example.
             copied_at = -(-ANTI_EXAMPLE_COPY_SHARE.numerator * len(words) // ANTI_EXAMPLE_COPY_SHARE.denominator)
@@ -386,6 +385,7 @@ def _content_words_of_tokens(tokens: frozenset[str]) -> frozenset[str]:
 
 # Every word of at most two characters in a lowercased ASCII text.
 _ASCII_WORDS_OF_TWO = ASCII_WORDS_OF_ONE | frozenset(a + b for a in ASCII_WORDS_OF_ONE for b in ASCII_WORDS_OF_ONE)
+_NOT_CONTENT_WORDS_IN_ASCII = STOPWORDS | _ASCII_WORDS_OF_TWO
 
 
 def _hedge(text: str) -> _Hedge:

@@ -21,7 +21,7 @@ ANTI_EXAMPLE_PROMPT_CHARS = 80
 ANTI_EXAMPLE_RESPONSE_CHARS = 160
 
 # Words too common to say anything about topic; a small fixed list keeps ranking predictable.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """
     a about an and are as at be been but by can could did do does for from had has have how if in
     into is it its me my no not of on or our should so that the their them then there these they
@@ -37,7 +37,7 @@ def query_tokens(text: str | None) -> frozenset[str]:
     # words_of is `re.findall(r"\w+")` without the regex for ASCII text (most of it): the cold path
     # tokenises every example of a version, the hot path every query.
     words = set(words_of(text.lower()))
-    words -= _STOPWORDS
+    words -= STOPWORDS
     return frozenset(word for word in words if len(word) > 1)
 
 
@@ -45,17 +45,23 @@ def query_tokens_of_many(texts: Sequence[str]) -> list[frozenset[str]]:
     """`[query_tokens(text) for text in texts]`, blanking punctuation in one pass when all are ASCII:
     the cold path tokenises every example of a version, and one long `translate` costs a fraction of
     sixty short ones."""
+    tokens = ascii_words_of_many(texts, _STOPWORDS_AND_ASCII_WORDS_OF_ONE)  # words of one character dropped
+    return tokens if tokens is not None else [query_tokens(text) for text in texts]
+
+
+def ascii_words_of_many(texts: Sequence[str], dropped: frozenset[str]) -> list[frozenset[str]] | None:
+    """The lowercased `\\w+` words of each of `texts` but `dropped`, or None unless all are ASCII
+    (`lower()` may change the length of other text, and the texts are cut apart by length)."""
     joined = "\n".join(texts)
-    if not joined.isascii():  # lower() may change the length of non-ASCII text: no common offsets
-        return [query_tokens(text) for text in texts]
+    if not joined.isascii():
+        return None
     blanked = joined.lower().translate(SEPARATORS_BUT_LINE_BREAKS)  # ASCII: each character stays one
-    # Dropping these is the same as dropping one-character words: all are ASCII here.
-    return [frozenset(part.split()).difference(_STOPWORDS_AND_ASCII_LETTERS) for part in split_joined(blanked, texts)]
+    return [frozenset(part.split()).difference(dropped) for part in split_joined(blanked, texts)]
 
 
 # Every one-character word an ASCII text can have once lowercased: a letter, a digit or "_".
 ASCII_WORDS_OF_ONE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-_STOPWORDS_AND_ASCII_LETTERS = _STOPWORDS | ASCII_WORDS_OF_ONE
+_STOPWORDS_AND_ASCII_WORDS_OF_ONE = STOPWORDS | ASCII_WORDS_OF_ONE
 
 
 def example_tokens(example: Example) -> frozenset[str]:
