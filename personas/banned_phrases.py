@@ -133,16 +133,7 @@ class PhraseMatcher:
     def of(cls, banned_phrases: Iterable[str], prepared: dict[str, _Phrase] | None = None) -> PhraseMatcher:
         """`prepared` (phrase -> its prepared form), shared by matchers built together, prepares each
         phrase once and lets them hold the same objects (which pickle stores once)."""
-        prepared = {} if prepared is None else prepared
-        entries: dict[str, _Phrase] = {}  # needle -> its first spelling
-        for phrase in banned_phrases:
-            entry = prepared.get(phrase)
-            if entry is None:
-                needle = normalize_for_matching(phrase)
-                entry = prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
-            if entry.needle and entry.needle not in entries:
-                entries[entry.needle] = entry
-        return cls(tuple(entries.values()))
+        return cls(_first_spellings(banned_phrases, {} if prepared is None else prepared, frozenset()))
 
     def extended(
         self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase], own: Set[str] | None = None
@@ -150,12 +141,10 @@ class PhraseMatcher:
         """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
         intent of a spec shares the spec's own phrases and adds only its modules' bans. `own`: the
         needles of self's phrases, when the caller extends self more than once."""
-        more = PhraseMatcher.of(banned_phrases, prepared).phrases
-        if not more:
-            return self
         if own is None:
             own = {entry.needle for entry in self.phrases}
-        return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
+        more = _first_spellings(banned_phrases, prepared, own)
+        return PhraseMatcher(self.phrases + more) if more else self
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -167,3 +156,17 @@ class PhraseMatcher:
             return []
         normalized = normalize_for_matching(reply)
         return [entry.phrase for entry in candidates if occurs(entry.needle, normalized)]
+
+
+def _first_spellings(phrases: Iterable[str], prepared: dict[str, _Phrase], skipped: Set[str]) -> tuple[_Phrase, ...]:
+    """The prepared form of each of `phrases` (added to `prepared` when missing there) whose needle is
+    neither blank nor one of `skipped`; of phrases with the same needle, the first only."""
+    entries: dict[str, _Phrase] = {}  # needle -> its first spelling
+    for phrase in phrases:
+        entry = prepared.get(phrase)
+        if entry is None:
+            needle = normalize_for_matching(phrase)
+            entry = prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
+        if entry.needle and entry.needle not in entries and entry.needle not in skipped:
+            entries[entry.needle] = entry
+    return tuple(entries.values())
