@@ -199,10 +199,7 @@ def anti_example_paragraph(anti_examples: Sequence[Example]) -> str:
 
 def clip(text: str, limit: int) -> str:
     """`text` on one line, cut at a word boundary to at most `limit` characters (with "…")."""
-    # The one whitespace character `isprintable` lets through is " ", so printable text without a
-    # double, leading or trailing space is on one line already; the usual anti-example prompt is.
-    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
-        text = " ".join(text.split())
+    text = " ".join(text.split())
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]

@@ -33,7 +33,7 @@ from personas.compliance import (
     _structure_named,
     content_words,
 )
-from personas.prompt_text import clip, list_lines, mapping_lines, module_block
+from personas.prompt_text import list_lines, mapping_lines, module_block
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1, parse_spec
 
 _text = st.text(max_size=12) | st.sampled_from(["", "a\nb", "direct", "x" * 3])
@@ -289,20 +289,3 @@ def test_intent_plans_equal_the_plain_compile(modules, example_labels, max_few_s
     for intent in (None, *INTENT_LABELS, "custom_label", "unknown"):
         for query in (None, "question 1", "question"):
             assert compiled.plan(intent, query) == compile_plan(raw, intent, query, options)
-
-
-def _reference_clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-") + "…"
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.text(max_size=40) | st.text(alphabet=" a\n\t\u00a0\u2028\u3000\x1fb,.", max_size=40),
-       st.integers(min_value=2, max_value=30))
-def test_clip_equals_the_reference(text, limit):
-    assert clip(text, limit) == _reference_clip(text, limit)
