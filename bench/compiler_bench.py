@@ -9,7 +9,9 @@ modules) with requests spread evenly over the eight intent labels:
 * plain        validate + compile + render on every request (what the hot path avoids)
 * precompile   the cold step done once per published version (cache miss): validation of the raw
                spec, then everything every intent's chat turn needs (prompt parts, example tokens,
-               compliance profile), all eagerly; nothing is left for a first request to build
+               compliance profile), all eagerly; nothing is left for a first request to build.
+               Nothing is memoised across calls either, so timing the same spec again and again
+               measures the cold path, not a cache
 * validate     `parse_spec` alone: the validation part of `precompile`
 * hot          `CompiledSpec.render_with_fingerprint`: what a chat request pays
 * hot, text    `CompiledSpec.render`: the same without the sha256 fingerprint

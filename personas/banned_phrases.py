@@ -12,7 +12,7 @@ Plain Python, no Django.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,6 +31,11 @@ SEPARATORS = str.maketrans(
         **{ord(char): " " for char in "\u00a0\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026\u2022\u00b7\u00ab\u00bb"},
     }
 )
+
+
+# The same but for line breaks, which it keeps: text joined with "\n" can be blanked in one pass and
+# then cut back into its parts (`str.split()` takes a line break for a space anyway).
+SEPARATORS_BUT_LINE_BREAKS = {code: blank for code, blank in SEPARATORS.items() if code != ord("\n")}
 
 
 def normalize_for_matching(text: str) -> str:
@@ -97,13 +102,24 @@ def prepare_phrases(phrases: Iterable[str], prepared: dict[str, _Phrase]) -> Non
             prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
         return
     lowered = joined.lower()  # casefold() of ASCII text
-    blanked = lowered.translate(SEPARATORS)
-    start = 0
-    for phrase in new:
-        end = start + len(phrase)
-        # Blanking before or after collapsing whitespace leaves the same words.
-        prepared[phrase] = _Phrase(phrase, " ".join(lowered[start:end].split()), frozenset(blanked[start:end].split()))
+    blanked = lowered.translate(SEPARATORS_BUT_LINE_BREAKS)
+    # Blanking before or after collapsing whitespace leaves the same words.
+    for phrase, lowered_phrase, blanked_phrase in zip(new, split_joined(lowered, new), split_joined(blanked, new)):
+        prepared[phrase] = _Phrase(phrase, " ".join(lowered_phrase.split()), frozenset(blanked_phrase.split()))
+
+
+def split_joined(joined: str, texts: Sequence[str]) -> list[str]:
+    """`joined`, made from `"\n".join(texts)` character by character (same length, line breaks
+    kept, none added), cut back into one part per text: at its line breaks in one call when no text
+    holds one (the usual case), else at the texts' offsets."""
+    if joined.count("\n") == len(texts) - 1:
+        return joined.split("\n")
+    parts, start = [], 0
+    for text in texts:
+        end = start + len(text)
+        parts.append(joined[start:end])
         start = end + 1
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +133,7 @@ class PhraseMatcher:
     def of(cls, banned_phrases: Iterable[str], prepared: dict[str, _Phrase] | None = None) -> PhraseMatcher:
         """`prepared` (phrase -> its prepared form), shared by matchers built together, prepares each
         phrase once and lets them hold the same objects (which pickle stores once)."""
-        prepared = {} if prepared is None else prepared
-        entries: dict[str, _Phrase] = {}  # needle -> its first spelling
-        for phrase in banned_phrases:
-            entry = prepared.get(phrase)
-            if entry is None:
-                needle = normalize_for_matching(phrase)
-                entry = prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
-            if entry.needle and entry.needle not in entries:
-                entries[entry.needle] = entry
-        return cls(tuple(entries.values()))
+        return cls(_first_spellings(banned_phrases, {} if prepared is None else prepared, frozenset()))
 
     def extended(
         self, banned_phrases: Iterable[str], prepared: dict[str, _Phrase], own: Set[str] | None = None
@@ -134,12 +141,10 @@ class PhraseMatcher:
         """`PhraseMatcher.of([*self's phrases, *banned_phrases], prepared)` without redoing self's: every
         intent of a spec shares the spec's own phrases and adds only its modules' bans. `own`: the
         needles of self's phrases, when the caller extends self more than once."""
-        more = PhraseMatcher.of(banned_phrases, prepared).phrases
-        if not more:
-            return self
         if own is None:
             own = {entry.needle for entry in self.phrases}
-        return PhraseMatcher(self.phrases + tuple(entry for entry in more if entry.needle not in own))
+        more = _first_spellings(banned_phrases, prepared, own)
+        return PhraseMatcher(self.phrases + more) if more else self
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -151,3 +156,17 @@ class PhraseMatcher:
             return []
         normalized = normalize_for_matching(reply)
         return [entry.phrase for entry in candidates if occurs(entry.needle, normalized)]
+
+
+def _first_spellings(phrases: Iterable[str], prepared: dict[str, _Phrase], skipped: Set[str]) -> tuple[_Phrase, ...]:
+    """The prepared form of each of `phrases` (added to `prepared` when missing there) whose needle is
+    neither blank nor one of `skipped`; of phrases with the same needle, the first only."""
+    entries: dict[str, _Phrase] = {}  # needle -> its first spelling
+    for phrase in phrases:
+        entry = prepared.get(phrase)
+        if entry is None:
+            needle = normalize_for_matching(phrase)
+            entry = prepared[phrase] = _Phrase(phrase, needle, frozenset(words_of(needle)))
+        if entry.needle and entry.needle not in entries and entry.needle not in skipped:
+            entries[entry.needle] = entry
+    return tuple(entries.values())

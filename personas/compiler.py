@@ -18,7 +18,7 @@ import copy
 import hashlib
 import sys
 from collections.abc import Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from personas.compliance import ComplianceProfile, compliance_profile
@@ -250,8 +250,9 @@ def _module_named_examples(examples: Sequence[Example], modules: Sequence[Module
 
 
 def _named_indices(index_by_id: Mapping[str, int], modules: Sequence[Module]) -> list[int]:
-    named = (index_by_id.get(example_id) for module in modules for example_id in module.few_shot_ids)
-    return list(dict.fromkeys(index for index in named if index is not None))
+    named = [index_by_id[example_id] for module in modules for example_id in module.few_shot_ids
+             if example_id in index_by_id]
+    return list(dict.fromkeys(named))
 
 
 def _static_sections(spec: PersonaSpecV1) -> list[Section]:
@@ -460,6 +461,34 @@ class CompiledSpec:
         return _join([*intent.head, _heading(FEW_SHOTS), FEW_SHOT_INTRO, *blocks, *intent.tail])
 
 
+def _module_order(module: Module) -> tuple[int, str]:
+    return module.priority, module.id
+
+
+def _intent_plan_without_modules(
+    banned_phrases: tuple[str, ...],
+    all_indices: tuple[int, ...],
+    shared_anti_style: tuple[str, str],
+    static_parts: tuple[str, ...],
+    custom_parts: tuple[str, ...],
+    anti_style_heading: str,
+) -> _IntentPlan:
+    """The plan of an intent no active module names (and of None): only the spec's own bans, no
+    module text, no named examples; its `intent_matches` are left for the caller."""
+    anti_style = _anti_style_paragraphs(shared_anti_style, banned_phrases)
+    return _IntentPlan(
+        module_ids=(),
+        modules_text="",
+        named_examples=(),
+        candidates=all_indices,
+        intent_matches=frozenset(),
+        banned_phrases=banned_phrases,
+        anti_style_paragraphs=anti_style,
+        head=static_parts,
+        tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
+    )
+
+
 def precompile(
     spec: PersonaSpecV1 | Mapping[str, Any],
     options: CompileOptions | None = None,
@@ -478,53 +507,71 @@ def precompile(
     custom_parts = (_heading(custom.name), custom.text) if custom else ()
     module_blocks = {module.id: module_block(module) for module in spec.procedural_modules}
     # One pass over modules and examples for all intents, instead of one per intent: what
-    # `select_modules` and the intent bonus of `choose_examples` would find for each label.
+    # `select_modules` and the intent bonus of `choose_examples` would find for each label. The
+    # modules are sorted once; each label's list, taken in that order, is what sorting it gives
+    # (sorting is stable, so also equal keys keep spec order).
     modules_by_label: dict[str, list[Module]] = {}
-    for module in spec.procedural_modules:
+    for module in sorted(spec.procedural_modules, key=_module_order):
         if module.active:
             for label in dict.fromkeys(module.intent_labels):
                 modules_by_label.setdefault(label, []).append(module)
+    # And one pass over the examples for everything the compiled form keeps of each.
+    few_shots, example_blocks, token_texts = [], [], []
     matches_by_label: dict[str, set[int]] = {}
+    index_by_id: dict[str, int] = {}
     for index, example in enumerate(examples):
+        few_shots.append(_few_shot(example, index))
+        example_blocks.append(example_block(example))
+        token_texts.append(example_token_text(example))
         matches_by_label.setdefault(example.intent_label, set()).add(index)
-    index_by_id = {example.id: index for index, example in enumerate(examples) if example.id is not None}
+        if example.id is not None:
+            index_by_id[example.id] = index
     all_indices = tuple(range(len(examples)))
     # Built once: every intent's parts hold these same objects, which pickle stores once.
     modules_heading, anti_style_heading = _heading(PROCEDURAL_MODULES), _heading(ANTI_STYLE)
+    spec_banned = dict.fromkeys(spec.deterministic_rules.banned_phrases)
+    no_modules = _intent_plan_without_modules(
+        tuple(spec_banned), all_indices, shared_anti_style, static_parts, custom_parts, anti_style_heading
+    )
 
     def intent_plan(intent_label: str | None) -> _IntentPlan:
-        modules = (
-            sorted(modules_by_label.get(intent_label, ()), key=lambda module: (module.priority, module.id))
-            if intent_label is not None else []
-        )
+        modules = modules_by_label.get(intent_label) if intent_label is not None else None
+        matches = matches_by_label.get(intent_label)
+        if not modules:
+            # Most of what a label without modules has is the same for all such labels: share it.
+            return no_modules if not matches else replace(no_modules, intent_matches=frozenset(matches))
         named = tuple(_named_indices(index_by_id, modules)[: options.max_few_shots])
-        banned = tuple(merge_banned_phrases(spec, modules))
+        candidates = list(all_indices)  # the others, in spec order: a few removals cost less than a filter
+        for index in named:
+            candidates.remove(index)
+        banned = spec_banned.copy()  # then the modules' bans, each once, first seen first: merge_banned_phrases
+        banned.update(dict.fromkeys([phrase for module in modules for phrase in module.ban]))
+        banned_phrases = tuple(banned)
         modules_text = module_section_text(intent_label, modules, module_blocks)
-        anti_style = _anti_style_paragraphs(shared_anti_style, banned)
+        anti_style = _anti_style_paragraphs(shared_anti_style, banned_phrases)
         head = static_parts + ((modules_heading, modules_text) if modules_text else ())
         return _IntentPlan(
-            module_ids=tuple(module.id for module in modules),
+            module_ids=tuple([module.id for module in modules]),
             modules_text=modules_text,
             named_examples=named,
-            candidates=tuple(index for index in all_indices if index not in named) if named else all_indices,
-            intent_matches=frozenset(matches_by_label.get(intent_label, ())),
-            banned_phrases=banned,
+            candidates=tuple(candidates) if named else all_indices,
+            intent_matches=frozenset(matches or ()),
+            banned_phrases=banned_phrases,
             anti_style_paragraphs=anti_style,
             head=head,
             tail=((anti_style_heading, ANTI_STYLE_INTRO, *anti_style) if anti_style else ()) + custom_parts,
         )
 
-    labels = {label for module in spec.procedural_modules for label in module.intent_labels}
-    labels.update(example.intent_label for example in examples)
+    labels = set(matches_by_label).union(*[module.intent_labels for module in spec.procedural_modules])
     intents = {label: intent_plan(label) for label in [None, *sorted(labels)]}
     rules = spec.deterministic_rules
     return CompiledSpec(
         persona_spec_version=persona_spec_version or spec.version,
         options=options,
         static_sections=static_sections,
-        few_shots=tuple(_few_shot(example, index) for index, example in enumerate(examples)),
-        example_blocks=tuple(example_block(example) for example in examples),
-        example_tokens=tuple(query_tokens_of_many([example_token_text(example) for example in examples])),
+        few_shots=tuple(few_shots),
+        example_blocks=tuple(example_blocks),
+        example_tokens=tuple(query_tokens_of_many(token_texts)),
         anti_style_rules=tuple(rules.anti_style_rules),
         other_deterministic_rules=_key_sorted_copy(rules.model_extra or {}),
         intents=intents,

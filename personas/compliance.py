@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from personas.banned_phrases import PhraseMatcher, prepare_phrases, words_of
-from personas.prompt_text import ASCII_WORDS_OF_ONE, query_tokens, query_tokens_of_many
+from personas.prompt_text import ASCII_WORDS_OF_ONE, STOPWORDS, ascii_words_of_many, query_tokens
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1
 
 if TYPE_CHECKING:
@@ -176,9 +176,11 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     `CompiledSpec.intents`: a label missing there gets the selection of None, as in the compiler)."""
     extra = spec.deterministic_rules.model_extra or {}
     modules_by_id = {module.id: module for module in spec.procedural_modules}
+    length_by_intent = _mapping(extra.get("length_by_intent"))
+    structure_by_intent = _mapping(extra.get("structure_by_intent"))
     labels: set[str | None] = {None, *INTENT_LABELS, *selections}
-    for key in ("length_by_intent", "structure_by_intent"):
-        labels.update(label for label in _mapping(extra.get(key)) if isinstance(label, str))
+    for by_intent in (length_by_intent, structure_by_intent):
+        labels.update(label for label in by_intent if isinstance(label, str))
 
     prepared_phrases: dict = {}  # shared by every intent's matcher: most phrases are the spec's own
     prepare_phrases(
@@ -199,21 +201,63 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
             else:
                 matchers[banned] = PhraseMatcher.of(banned, prepared_phrases)
         return matchers[banned]
+
+    # What every intent falls back on is worked out once, not once per intent (and the intents then
+    # share these objects, which pickle stores once).
+    brevity = spec.interaction_style.get("brevity_default")
+    brevity_max = BREVITY_MAX_WORDS.get(brevity.strip().lower()) if isinstance(brevity, str) else None
+    spec_min_words = _first_count(
+        (extra.get("min_words"), "deterministic_rules.min_words"), (DEFAULT_MIN_WORDS, "default")
+    )
+    spec_max_words = _first_count(
+        (extra.get("max_words"), "deterministic_rules.max_words"),
+        (brevity_max, f"interaction_style.brevity_default {brevity!r}"),
+    )
+    style_structure = _structure_named(spec.interaction_style.get("structure_default"))
+    spec_structure = (style_structure, "interaction_style.structure_default") if style_structure else (None, "")
     spec_hedging = _spec_hedging(spec, extra)
     decisive_modules: dict[str, str] = {}  # module id -> where its say_style calls the voice decisive
-    module_structures: dict[str, tuple[str, str] | None] = {}  # module id -> its say_style's structure
+    # module id -> the structure its say_style names, for the few modules that name one: judged once
+    # each, and an intent need not look at its modules at all when none does.
+    module_structures = {
+        module.id: found for module in spec.procedural_modules
+        if ("structure" in module.say_style or "format" in module.say_style) and (found := _module_structure(module))
+    }
+
+    def length_bounds(label: str | None) -> tuple[_Bound, _Bound]:
+        # Each bound comes from the first of the intent's own, the spec's, then the default.
+        minimum, maximum = spec_min_words, spec_max_words
+        if label is not None and label in length_by_intent:
+            by_intent, path = _mapping(length_by_intent[label]), f"deterministic_rules.length_by_intent.{label}"
+            minimum = _first_count((by_intent.get("min_words"), f"{path}.min_words")) or minimum
+            maximum = _first_count((by_intent.get("max_words"), f"{path}.max_words")) or maximum
+        if maximum is None:
+            words = DEFAULT_MAX_WORDS_BY_INTENT.get(label or "", DEFAULT_MAX_WORDS)
+            maximum = _Bound(words, f"default for {label or 'no intent'}")
+        assert minimum is not None  # DEFAULT_MIN_WORDS is a count
+        return minimum, maximum
+
+    def structure(label: str | None, modules: Sequence[Module]) -> tuple[str | None, str]:
+        # The first of these that names a structure wins; each source is only spelled out once found.
+        if label is not None and (found := _structure_named(structure_by_intent.get(label))):
+            return found, f"deterministic_rules.structure_by_intent.{label}"
+        if module_structures:
+            for module in modules:
+                if module.id in module_structures:
+                    return module_structures[module.id]
+        return spec_structure
 
     def rules(label: str | None) -> IntentRules:
         selection = selections.get(label) or selections[None]
         modules = [modules_by_id[module_id] for module_id in selection.module_ids]
-        min_words, max_words = _length_bounds(spec, extra, label)
-        structure, structure_source = _structure(extra, modules, spec.interaction_style, label, module_structures)
+        min_words, max_words = length_bounds(label)
+        structure_name, structure_source = structure(label, modules)
         limit, hedging_source = spec_hedging or _module_hedging(modules, decisive_modules)
         return IntentRules(
             banned=matcher(tuple(selection.banned_phrases)),
             min_words=min_words,
             max_words=max_words,
-            structure=structure,
+            structure=structure_name,
             structure_source=structure_source,
             clarify_source=_clarify_source(spec, modules, label),
             max_hedges_per_100_words=limit,
@@ -229,49 +273,18 @@ def compliance_profile(spec: PersonaSpecV1, selections: Mapping[str | None, _Int
     )
 
 
-def _length_bounds(spec: PersonaSpecV1, extra: Mapping[str, Any], label: str | None) -> tuple[_Bound, _Bound]:
-    by_intent = _mapping(_mapping(extra.get("length_by_intent")).get(label)) if label is not None else {}
-    intent_path = f"deterministic_rules.length_by_intent.{label}"
-    brevity = spec.interaction_style.get("brevity_default")
-    brevity_max = BREVITY_MAX_WORDS.get(brevity.strip().lower()) if isinstance(brevity, str) else None
-    minimum = _first_count(
-        (by_intent.get("min_words"), f"{intent_path}.min_words"),
-        (extra.get("min_words"), "deterministic_rules.min_words"),
-        (DEFAULT_MIN_WORDS, "default"),
-    )
-    maximum = _first_count(
-        (by_intent.get("max_words"), f"{intent_path}.max_words"),
-        (extra.get("max_words"), "deterministic_rules.max_words"),
-        (brevity_max, f"interaction_style.brevity_default {brevity!r}"),
-        (DEFAULT_MAX_WORDS_BY_INTENT.get(label or "", DEFAULT_MAX_WORDS), f"default for {label or 'no intent'}"),
-    )
-    return minimum, maximum
-
-
-def _first_count(*candidates: tuple[Any, str]) -> _Bound:
+def _first_count(*candidates: tuple[Any, str]) -> _Bound | None:
     for value, source in candidates:
         if type(value) is int and value >= 0:  # not bool, not float: a spec author writes 180
             return _Bound(value, source)
-    raise AssertionError("the last candidate is always a default")
+    return None
 
 
-def _structure(
-    extra: Mapping[str, Any], modules: Sequence[Module], interaction_style: Mapping[str, Any], label: str | None,
-    module_structures: dict[str, tuple[str, str] | None],
-) -> tuple[str | None, str]:
-    # The first of these that names a structure wins; each source is only spelled out once found.
-    if label is not None and (found := _structure_named(_mapping(extra.get("structure_by_intent")).get(label))):
-        return found, f"deterministic_rules.structure_by_intent.{label}"
-    for module in modules:
-        if module.id not in module_structures:  # a module is selected by several intents: judge it once
-            module_structures[module.id] = next(
-                ((found, f"module {module.id} say_style.{key}") for key in ("structure", "format")
-                 if (found := _structure_named(module.say_style.get(key)))), None)
-        if module_structures[module.id]:
-            return module_structures[module.id]
-    if found := _structure_named(interaction_style.get("structure_default")):
-        return found, "interaction_style.structure_default"
-    return None, ""
+def _module_structure(module: Module) -> tuple[str, str] | None:
+    for key in ("structure", "format"):
+        if found := _structure_named(module.say_style.get(key)):
+            return found, f"module {module.id} say_style.{key}"
+    return None
 
 
 def _structure_named(value: Any) -> str | None:
@@ -316,33 +329,48 @@ def _module_hedging(modules: Sequence[Module], decisive: dict[str, str]) -> tupl
 def _decisive_path(value: Any, path: str) -> str:
     """The path of the first (keys sorted) place in `value` that calls the voice decisive, or ""."""
     if isinstance(value, str):
-        return path if DECISIVE_WORDS.intersection(words_of(value.casefold())) else ""
+        return path if _says_decisive(value) else ""
+    # A path is only spelled out for a container to look into, or once found: most values are
+    # strings that say nothing decisive.
     if isinstance(value, Mapping):
         for key in sorted(value, key=str):
             item = value[key]
             if item is True and str(key).casefold() in DECISIVE_WORDS:
                 return f"{path}.{key}"
-            found = _decisive_path(item, f"{path}.{key}")
-            if found:
+            if isinstance(item, str):
+                if _says_decisive(item):
+                    return f"{path}.{key}"
+            elif isinstance(item, (Mapping, list)) and (found := _decisive_path(item, f"{path}.{key}")):
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _decisive_path(item, f"{path}[{index}]")
-            if found:
+            if isinstance(item, str):
+                if _says_decisive(item):
+                    return f"{path}[{index}]"
+            elif isinstance(item, (Mapping, list)) and (found := _decisive_path(item, f"{path}[{index}]")):
                 return found
     return ""
 
 
+def _says_decisive(text: str) -> bool:
+    folded = text.casefold()
+    # A text holding one of the words holds it as a substring too: most texts hold none, and are
+    # answered without being split into words.
+    if not any(word in folded for word in DECISIVE_WORDS):
+        return False
+    return not DECISIVE_WORDS.isdisjoint(words_of(folded))
+
+
 def _anti_examples(spec: PersonaSpecV1) -> Iterable[_AntiExample]:
     responses = [example.response for example in spec.anti_examples]
-    tokens = query_tokens_of_many(responses)
-    for index, example in enumerate(spec.anti_examples):
-        if responses[index].isascii():  # casefold changes no ASCII word: drop the short ones in C
-            words = tokens[index] - _ASCII_WORDS_OF_TWO
-        else:
-            words = _content_words_of_tokens(tokens[index])
+    # Casefolding changes no ASCII word, so the content words of ASCII text are its words but these.
+    words_of_each = ascii_words_of_many(responses, _NOT_CONTENT_WORDS_IN_ASCII)
+    if words_of_each is None:
+        words_of_each = [content_words(response) for response in responses]
+    for index, (example, words) in enumerate(zip(spec.anti_examples, words_of_each)):
         if len(words) >= ANTI_EXAMPLE_MIN_WORDS:
-            copied_at = math.ceil(ANTI_EXAMPLE_COPY_SHARE * len(words))
+            # ceil(share * count) in integers: Fraction arithmetic costs microseconds per example.
+            copied_at = -(-ANTI_EXAMPLE_COPY_SHARE.numerator * len(words) // ANTI_EXAMPLE_COPY_SHARE.denominator)
             yield _AntiExample(example.id or f"/anti_examples/{index}", words, copied_at)
 
 
@@ -357,6 +385,7 @@ def _content_words_of_tokens(tokens: frozenset[str]) -> frozenset[str]:
 
 # Every word of at most two characters in a lowercased ASCII text.
 _ASCII_WORDS_OF_TWO = ASCII_WORDS_OF_ONE | frozenset(a + b for a in ASCII_WORDS_OF_ONE for b in ASCII_WORDS_OF_ONE)
+_NOT_CONTENT_WORDS_IN_ASCII = STOPWORDS | _ASCII_WORDS_OF_TWO
 
 
 def _hedge(text: str) -> _Hedge:

@@ -11,8 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from personas.banned_phrases import SEPARATORS as _SEPARATORS
-from personas.banned_phrases import words_of
+from personas.banned_phrases import SEPARATORS_BUT_LINE_BREAKS, split_joined, words_of
 from personas.spec import Example, Module
 
 FEW_SHOT_INTRO = "Replies in your voice. Match their judgment and tone; do not copy their wording."
@@ -22,7 +21,7 @@ ANTI_EXAMPLE_PROMPT_CHARS = 80
 ANTI_EXAMPLE_RESPONSE_CHARS = 160
 
 # Words too common to say anything about topic; a small fixed list keeps ranking predictable.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """
     a about an and are as at be been but by can could did do does for from had has have how if in
     into is it its me my no not of on or our should so that the their them then there these they
@@ -38,7 +37,7 @@ def query_tokens(text: str | None) -> frozenset[str]:
     # words_of is `re.findall(r"\w+")` without the regex for ASCII text (most of it): the cold path
     # tokenises every example of a version, the hot path every query.
     words = set(words_of(text.lower()))
-    words -= _STOPWORDS
+    words -= STOPWORDS
     return frozenset(word for word in words if len(word) > 1)
 
 
@@ -46,23 +45,23 @@ def query_tokens_of_many(texts: Sequence[str]) -> list[frozenset[str]]:
     """`[query_tokens(text) for text in texts]`, blanking punctuation in one pass when all are ASCII:
     the cold path tokenises every example of a version, and one long `translate` costs a fraction of
     sixty short ones."""
+    tokens = ascii_words_of_many(texts, _STOPWORDS_AND_ASCII_WORDS_OF_ONE)  # words of one character dropped
+    return tokens if tokens is not None else [query_tokens(text) for text in texts]
+
+
+def ascii_words_of_many(texts: Sequence[str], dropped: frozenset[str]) -> list[frozenset[str]] | None:
+    """The lowercased `\\w+` words of each of `texts` but `dropped`, or None unless all are ASCII
+    (`lower()` may change the length of other text, and the texts are cut apart by length)."""
     joined = "\n".join(texts)
-    if not joined.isascii():  # lower() may change the length of non-ASCII text: no common offsets
-        return [query_tokens(text) for text in texts]
-    blanked = joined.lower().translate(_SEPARATORS)  # ASCII: every character stays one character
-    tokens, start = [], 0
-    for text in texts:
-        end = start + len(text)
-        words = set(blanked[start:end].split())
-        words -= _STOPWORDS_AND_ASCII_LETTERS  # the same as dropping one-character words: all are ASCII here
-        tokens.append(frozenset(words))
-        start = end + 1
-    return tokens
+    if not joined.isascii():
+        return None
+    blanked = joined.lower().translate(SEPARATORS_BUT_LINE_BREAKS)  # ASCII: each character stays one
+    return [frozenset(part.split()).difference(dropped) for part in split_joined(blanked, texts)]
 
 
 # Every one-character word an ASCII text can have once lowercased: a letter, a digit or "_".
 ASCII_WORDS_OF_ONE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-_STOPWORDS_AND_ASCII_LETTERS = _STOPWORDS | ASCII_WORDS_OF_ONE
+_STOPWORDS_AND_ASCII_WORDS_OF_ONE = STOPWORDS | ASCII_WORDS_OF_ONE
 
 
 def example_tokens(example: Example) -> frozenset[str]:
@@ -77,28 +76,48 @@ def example_token_text(example: Example) -> str:
 
 def mapping_lines(mapping: Mapping[str, Any], depth: int = 0) -> list[str]:
     """`- key: value` lines, keys sorted; nested objects and lists indented below their key."""
-    pad = "  " * depth
-    lines = []
-    for key in sorted(mapping):
-        value = mapping[key]
-        if type(value) is str and "\n" not in value:  # most values: skip the checks below
-            lines.append(f"{pad}- {key}: {value}")
-        elif isinstance(value, dict) and value:
-            lines.append(f"{pad}- {key}:")
-            lines.extend(mapping_lines(value, depth + 1))
-        elif isinstance(value, list) and value:
-            lines.append(f"{pad}- {key}:")
-            lines.extend(list_lines(value, depth + 1))
-        else:
-            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
+    lines: list[str] = []
+    _add_mapping_lines(lines, mapping, "  " * depth)
     return lines
 
 
 def list_lines(items: Sequence[Any], depth: int = 0) -> list[str]:
     """`- item` lines; an object or list inside a list is written as compact canonical JSON."""
-    pad = "  " * depth
-    return [f"{pad}- {item}" if type(item) is str and "\n" not in item else f"{pad}- {_scalar(item, pad)}"
-            for item in items]
+    lines: list[str] = []
+    _add_list_lines(lines, items, "  " * depth)
+    return lines
+
+
+# The two below append to the caller's list rather than return their own: a module block or a
+# section is one list of lines however deeply its mapping nests (the cold path renders 40 modules).
+
+
+def _add_mapping_lines(lines: list[str], mapping: Mapping[str, Any], pad: str) -> None:
+    for key in sorted(mapping):
+        value = mapping[key]
+        kind = type(value)
+        if kind is str and "\n" not in value:  # most values: skip the checks below
+            lines.append(f"{pad}- {key}: {value}")
+        elif kind is bool:  # the next most common, spelled as `_scalar` spells them
+            lines.append(f"{pad}- {key}: true" if value else f"{pad}- {key}: false")
+        elif kind is int:
+            lines.append(f"{pad}- {key}: {value}")
+        elif isinstance(value, dict) and value:
+            lines.append(f"{pad}- {key}:")
+            _add_mapping_lines(lines, value, pad + "  ")
+        elif isinstance(value, list) and value:
+            lines.append(f"{pad}- {key}:")
+            _add_list_lines(lines, value, pad + "  ")
+        else:
+            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
+
+
+def _add_list_lines(lines: list[str], items: Sequence[Any], pad: str) -> None:
+    for item in items:
+        if type(item) is str and "\n" not in item:
+            lines.append(f"{pad}- {item}")
+        else:
+            lines.append(f"{pad}- {_scalar(item, pad)}")
 
 
 def _scalar(value: Any, pad: str) -> str:
@@ -147,12 +166,12 @@ def module_block(module: Module) -> str:
             continue
         if isinstance(value, dict):
             lines.append(f"- {label}:")
-            lines.extend(mapping_lines(value, 1))
+            _add_mapping_lines(lines, value, "  ")
         elif isinstance(value, list):
             lines.append(f"- {label}:")
-            lines.extend(list_lines(value, 1))
+            _add_list_lines(lines, value, "  ")
         else:  # not reached for a validated module; kept for models built without validation
-            lines.extend(mapping_lines({label: value}))
+            _add_mapping_lines(lines, {label: value}, "")
     return "\n".join(lines) if len(lines) > 1 else ""
 
 
