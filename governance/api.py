@@ -22,7 +22,7 @@ from governance.serializers import (
     PublishPolicySerializer,
     PublishPolicyUpdateSerializer,
 )
-from governance.services import approval_record, publish_policy_update
+from governance.services import approval_record, publish_policy_remove, publish_policy_update
 from personas.selectors import persona_spec_get, twin_for_spec_access
 
 POLICY_CONFLICT = errors(**{"409": "Someone else changed the policy at the same time: try again."})
@@ -59,6 +59,13 @@ class TwinPublishPolicyView(_PolicyView):
     @extend_schema(request=PublishPolicyUpdateSerializer, responses={200: PublishPolicySerializer, **POLICY_CONFLICT})
     def put(self, request, twin_id=None):
         return super().put(request)
+
+    @extend_schema(request=None, responses={200: PublishPolicySerializer})
+    def delete(self, request, twin_id=None):
+        """Remove the twin's own policy: it follows the tenant default again (or the built-in defaults).
+        Answers with the policy it follows now; a twin without a policy of its own is left as it is."""
+        policy = publish_policy_remove(twin=self.twin(), actor=request.user)
+        return Response(PublishPolicySerializer(policy).data)
 
 
 @extend_schema(tags=["publish policy"])

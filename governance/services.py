@@ -118,6 +118,30 @@ def publish_policy_update(*, twin: Twin | None, actor, channel: str = AuditEvent
     return after
 
 
+@transaction.atomic
+def publish_policy_remove(*, twin: Twin, actor, channel: str = AuditEvent.Channel.API) -> EffectivePolicy:
+    """Remove `twin`'s own publish policy: it follows the tenant's default again (or the built-in
+    defaults). Returns the policy it follows now.
+
+    The same permission as a change, and recorded like one (`PolicyChange`, and a `policy_change`
+    audit event whose `after` says where the policy now comes from). A twin without a policy of its
+    own is left as it is, and nothing is written.
+    """
+    if not may_change_publish_policies(actor):
+        raise PermissionDenied(POLICY_REFUSAL)
+    twin = Twin.objects.select_for_update().get(pk=twin.pk)  # one change of a twin's policy at a time
+    before = publish_policy_for(twin)
+    if before.source != PolicySource.TWIN:
+        return before
+    before.row.delete()
+    after = publish_policy_for(twin)
+    details = {"before": before.described(), "after": after.described()}
+    PolicyChange.objects.create(actor=actor, actor_username=actor.username, channel=channel, twin=twin, **details)
+    audit_event_record(actor=actor, action=AuditEvent.Action.POLICY_CHANGE, channel=channel, twin=twin,
+                       details=details)
+    return after
+
+
 def _validate(row: PublishPolicy) -> None:
     try:
         row.full_clean(exclude=["twin", "updated_by"], validate_unique=False, validate_constraints=False)

@@ -15,7 +15,7 @@ from core.errors import Conflict, PermissionDenied, ValidationFailed
 from governance.admin.policies import PolicyPermissions
 from governance.models import POLICY_FIELDS, PublishPolicy
 from governance.selectors import PolicySource, publish_policy_for
-from governance.services import publish_policy_update
+from governance.services import publish_policy_remove, publish_policy_update
 from personas.admin.display import user_name
 from personas.admin.twins import TwinGovernanceAdmin
 from personas.models import AuditEvent
@@ -41,11 +41,15 @@ class PublishPolicyInline(PolicyPermissions, TenantSchemaOnlyAdmin, admin.Stacke
     readonly_fields = ["updated_at", "updated_by_name"]
     extra = 0
     max_num = 1
-    can_delete = False
+    # "Delete" removes the twin's own policy (through the service): it follows the tenant default again.
+    can_delete = True
 
     @admin.display(description="updated by")
     def updated_by_name(self, policy):
         return user_name(policy.updated_by)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
 
 
 class TwinPublishPolicyAdmin(TwinGovernanceAdmin):
@@ -83,6 +87,10 @@ class TwinPublishPolicyAdmin(TwinGovernanceAdmin):
         # Through the service, not formset.save(): the change is checked and recorded like any other.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for policy_form in formset.forms:
+            if policy_form in formset.deleted_forms:
+                if policy_form.instance.pk is not None:
+                    self._remove_policy(request, form.instance, formset, policy_form.instance)
+                continue
             if not policy_form.has_changed():
                 continue
             try:
@@ -96,6 +104,14 @@ class TwinPublishPolicyAdmin(TwinGovernanceAdmin):
             else:
                 formset.changed_objects.append((saved, policy_form.changed_data))
         return None
+
+    def _remove_policy(self, request, twin, formset, policy) -> None:
+        try:
+            publish_policy_remove(twin=twin, actor=request.user, channel=AuditEvent.Channel.ADMIN)
+        except (PermissionDenied, Conflict) as refusal:
+            self.message_user(request, f"The publish policy was not removed: {refusal.message}", messages.ERROR)
+            return
+        formset.deleted_objects.append(policy)
 
 
 # Importing `personas.admin.twins` above registered TwinGovernanceAdmin, whatever the order apps load in.

@@ -222,6 +222,35 @@ def test_the_twin_page_shows_the_policy_and_sets_its_own_through_the_service(acm
             in text(page))
 
 
+def test_deleting_the_twins_policy_on_its_page_puts_it_back_on_the_default_through_the_service(acme, twin):
+    with schema_context("acme"):
+        policy = require_approvals(twin, 2)
+    client = admin_client(acme, demo_admin(acme))
+    url = f"/admin/twins/twin/{twin.pk}/change/"
+    page = client.get(url)
+    assert "publish_policy-0-DELETE" in text(page)  # offered to who may change policies
+    data = twin_page_data(page)
+    data.update({"publish_policy-0-id": str(policy.pk), "publish_policy-0-twin": str(twin.pk),
+                 "publish_policy-0-require_approval": "on", "publish_policy-0-approvals_required": "2",
+                 "publish_policy-0-min_pass_rate": "1", "publish_policy-0-DELETE": "on"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    with schema_context("acme"):
+        assert not PublishPolicy.objects.filter(twin=twin).exists()
+    assert trail(twin) == [("policy_change", "admin", "admin")]
+    assert "Needs no approval before publishing (the built-in default)." in text(client.get(url))
+
+
+def test_a_reader_of_policies_is_not_offered_to_delete_one(acme, twin):
+    with schema_context("acme"):
+        require_approvals(twin, 1)
+    reader = make_user(acme, "gov-policy-viewer", perms=["twins.view_twin", "twins.change_twin",
+                                                         "governance.view_publishpolicy"], staff=True)
+    page = admin_client(acme, reader).get(f"/admin/twins/twin/{twin.pk}/change/")
+    assert page.status_code == 200
+    assert "publish_policy-0-DELETE" not in text(page)
+
+
 def test_who_changed_a_policy_reads_as_text_never_a_link_to_the_user_admin(acme, twin):
     admin = demo_admin(acme)
     reader = make_user(acme, "gov-policy-reader", perms=["twins.view_twin", "governance.view_publishpolicy"],

@@ -219,3 +219,49 @@ def test_the_schema_documents_the_endpoints(acme, owner):
     components = schema["components"]["schemas"]
     assert {"status", "results", "count"} <= set(components["ApprovalPage"]["properties"])
     assert set(components["PublishPolicy"]["properties"]) == POLICY_FIELDS
+
+
+# --- removing a twin's own policy -------------------------------------------------------------------
+
+def test_delete_puts_the_twin_back_on_the_tenant_default_with_an_audit_event(acme, twin, owner, policy_admin):
+    client = api_client(acme, policy_admin)
+    assert client.put("/api/publish-policy", {"require_approval": True, "approvals_required": 2},
+                      format="json").status_code == 200
+    assert client.put(policy_url(twin), {"require_approval": True, "approvals_required": 3},
+                      format="json").status_code == 200
+    response = client.delete(policy_url(twin))
+    assert response.status_code == 200
+    assert (response.json()["source"], response.json()["approvals_required"]) == ("tenant", 2)
+    assert client.get(policy_url(twin)).json()["source"] == "tenant"
+    with schema_context("acme"):
+        assert not PublishPolicy.objects.filter(twin=twin).exists()
+        removal = AuditEvent.objects.filter(twin=twin).latest("id")
+        change = PolicyChange.objects.filter(twin=twin).latest("id")
+    assert (removal.action, removal.channel, removal.actor_username) == ("policy_change", "api", "gov-policy-admin")
+    assert (removal.details["before"]["source"], removal.details["before"]["approvals_required"]) == ("twin", 3)
+    assert (removal.details["after"]["source"], removal.details["after"]["approvals_required"]) == ("tenant", 2)
+    assert (change.before, change.after) == (removal.details["before"], removal.details["after"])
+
+
+def test_delete_without_a_policy_of_its_own_changes_and_writes_nothing(acme, twin, policy_admin):
+    response = api_client(acme, policy_admin).delete(policy_url(twin))
+    assert response.status_code == 200
+    assert response.json()["source"] == "default"
+    with schema_context("acme"):
+        assert not AuditEvent.objects.filter(twin=twin).exists()
+        assert not PolicyChange.objects.filter(twin=twin).exists()
+
+
+def test_delete_needs_the_permission_the_owner_included_and_hides_other_tenants(acme, globex, twin, owner):
+    with schema_context("acme"):
+        require_approvals(twin, 1)
+    response = api_client(acme, owner).delete(policy_url(twin))
+    assert response.status_code == 403
+    assert "may not change publish policies" in response.json()["detail"]
+    assert api_client(acme, make_user(acme)).delete(policy_url(twin)).status_code == 404  # may not see the twin
+    globex_admin = make_user(globex, "globex-policy-admin", perms=["governance.change_publishpolicy",
+                                                                   "governance.view_publishpolicy", "twins.view_twin"])
+    assert api_client(globex, globex_admin).delete(policy_url(twin)).status_code == 404
+    with schema_context("acme"):
+        assert PublishPolicy.objects.get(twin=twin).require_approval
+        assert not AuditEvent.objects.filter(twin=twin).exists()
