@@ -23,6 +23,7 @@ from evaluations.services import (
     eval_case_update,
     eval_cases_export,
     eval_cases_import,
+    eval_run_cancel,
     eval_run_request,
 )
 from personas.models import PersonaSpec
@@ -156,7 +157,24 @@ class EvalRunAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmin):
 
     def get_urls(self):
         return [path("request/<path:spec_id>/", self.admin_site.admin_view(self.request_view),
-                     name="evaluations_evalrun_request"), *super().get_urls()]
+                     name="evaluations_evalrun_request"),
+                path("<path:run_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                     name="evaluations_evalrun_cancel"),
+                *super().get_urls()]
+
+    def cancel_view(self, request, run_id):
+        """POST from a version's review page: cancel its queued or running evaluation."""
+        run = get_object_or_404(EvalRun.objects.select_related("twin__owner"), pk=unquote(run_id))
+        back = reverse("admin:personas_personaspec_review", args=[run.persona_spec_id]) + "#panel-evaluation"
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        try:
+            eval_run_cancel(run=run, actor=request.user)
+        except REFUSALS as refusal:
+            self.message_user(request, f"Could not cancel the evaluation: {refusal.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"Cancelled the evaluation of {run.twin} {run.version}.", messages.SUCCESS)
+        return HttpResponseRedirect(back)
 
     def request_view(self, request, spec_id):
         """POST from a version's review page: queue its evaluation (or find the one already queued)."""

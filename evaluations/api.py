@@ -1,4 +1,5 @@
-"""Evaluation endpoints: a twin's cases (one by one and as JSON Lines), runs of a version, one run.
+"""Evaluation endpoints: a twin's cases (one by one and as JSON Lines), runs of a version, one run (and
+cancelling it).
 
 Thin views: parse, call one selector or service, shape with the documented serializer.
 """
@@ -29,6 +30,7 @@ from evaluations.services import (
     eval_case_update,
     eval_cases_export,
     eval_cases_import,
+    eval_run_cancel,
     eval_run_request,
 )
 from personas.selectors import persona_spec_get, twin_for_spec_access
@@ -143,3 +145,14 @@ class EvalRunDetailView(APIView):
     def get(self, request, twin_id, run_id):
         twin = twin_for_spec_access(request.user, twin_id)
         return Response(EvalRunDetailSerializer(eval_run_get(twin=twin, user=request.user, run_id=run_id)).data)
+
+
+class EvalRunCancelView(APIView):
+    @extend_schema(request=None, responses={200: EvalRunSerializer, **errors(**{
+        "409": "The run has already finished."})})
+    def post(self, request, twin_id, run_id):
+        """Cancel a queued or running run: it finishes at once as `cancelled` (never counted by the publish
+        gate); a running one stops asking the model within a second and keeps the results it has."""
+        twin = twin_for_spec_access(request.user, twin_id)
+        run = eval_run_cancel(run=eval_run_get(twin=twin, user=request.user, run_id=run_id), actor=request.user)
+        return Response(EvalRunSerializer(run).data)

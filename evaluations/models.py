@@ -52,6 +52,7 @@ class EvalRun(models.Model):
         PASSED = "passed", "Passed"
         FAILED = "failed", "Failed"
         ERROR = "error", "Error"
+        CANCELLED = "cancelled", "Cancelled"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
@@ -78,8 +79,9 @@ class EvalRun(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["persona_spec", "-created_at"], name="eval_run_spec_recent")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=["queued", "running", "passed", "failed", "error"]),
-                                   name="eval_run_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "passed", "failed", "error", "cancelled"]),
+                name="eval_run_status_valid"),
             models.UniqueConstraint(fields=["twin", "spec_hash", "provider", "model"],
                                     condition=models.Q(status__in=["queued", "running"]),
                                     name="one_unfinished_eval_run_per_content"),

@@ -1,7 +1,7 @@
 """The "Evaluation" panel on a version's review page (registered with personas' review panels): the
 version's latest run beside the active version's, case by case (regressions first, failing checks
 highlighted), a "Run evaluation" button saying how many model calls it will make, the progress of a
-running run, and the publish gate's verdict."""
+running run (with a button to cancel it), and the publish gate's verdict."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def evaluation_panel_context(request, persona_spec) -> dict:
         "policy": policy,
         "gate": gate_verdict(persona_spec, policy) if policy.require_evaluation else None,
         "run_admin_url": reverse("admin:evaluations_evalrun_change", args=[run.pk]) if run else None,
+        "cancel_url": reverse("admin:evaluations_evalrun_cancel", args=[run.pk]) if run else None,
     }
 
 

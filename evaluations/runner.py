@@ -6,6 +6,8 @@ it were active) and the configured provider (`chat.runtime.answer`), with at mos
 and results written in the calling thread; the worker threads only wait on the model, so they need
 no database connection. A provider failure marks that case, not the run; the run as a whole has a
 time limit, after which the cases not answered are recorded as not run and the run is an error.
+A run cancelled meanwhile (`evaluations.services.eval_run_cancel`) stops asking within
+`CANCEL_CHECK_SECONDS` and keeps its status: every status change here applies only to an unfinished run.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from personas.prompting import DEFAULT_INTERACTION_CONTEXT, SystemPrompt, previe
 from personas.spec import SpecValidationError
 
 logger = logging.getLogger(__name__)
+
+# How often a running run looks whether it was cancelled: one small query at most this often.
+CANCEL_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,18 @@ def execute_run(run_id) -> EvalRun:
         planned = _plan(run)
     except SpecValidationError as exc:
         return _finish(run, EvalRun.Status.ERROR, error=f"version {run.version} does not compile: {exc}")
-    EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RUNNING, started_at=timezone.now(),
-                                             progress_total=len(planned), progress_done=0)
+    started = EvalRun.objects.filter(pk=run.pk, status__in=EvalRun.UNFINISHED).update(
+        status=EvalRun.Status.RUNNING, started_at=timezone.now(), progress_total=len(planned), progress_done=0)
+    if not started:  # cancelled while its prompts were rendered
+        run.refresh_from_db()
+        return run
     if not planned:
         return _finish(run, EvalRun.Status.ERROR, error="nothing to evaluate: the twin has no active cases and "
                                                         "the version no canonical examples")
     outcomes, timed_out = _ask_all(run, planned)
+    if _cancelled(run):
+        run.refresh_from_db()
+        return run
     return _summarise(run, outcomes, timed_out)
 
 
@@ -107,11 +118,17 @@ def _ask_all(run: EvalRun, planned: list[PlannedCase]) -> tuple[list[Outcome], l
     pool = ThreadPoolExecutor(max_workers=max(1, settings.EVAL_CONCURRENCY), thread_name_prefix="eval")
     try:
         pending = {pool.submit(_ask, run.twin, item, provider): item for item in planned}
+        next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
         while pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 break
-            done, _ = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
+            if now >= next_cancel_check:
+                if _cancelled(run):
+                    break
+                next_cancel_check = now + CANCEL_CHECK_SECONDS
+            timeout = min(deadline, next_cancel_check) - now
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
                 pending.pop(future)
                 outcome = future.result()
@@ -123,6 +140,10 @@ def _ask_all(run: EvalRun, planned: list[PlannedCase]) -> tuple[list[Outcome], l
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return outcomes, timed_out
+
+
+def _cancelled(run: EvalRun) -> bool:
+    return EvalRun.objects.filter(pk=run.pk, status=EvalRun.Status.CANCELLED).exists()
 
 
 def _ask(twin, item: PlannedCase, provider) -> Outcome:
@@ -191,7 +212,8 @@ def _summarise(run: EvalRun, outcomes: list[Outcome], timed_out: list[PlannedCas
 
 
 def _finish(run: EvalRun, status: str, *, summary: dict | None = None, error: str = "") -> EvalRun:
-    EvalRun.objects.filter(pk=run.pk).update(status=status, summary=summary or {}, error=error,
-                                             finished_at=timezone.now())
+    # Only an unfinished run: a cancellation that came first stands.
+    EvalRun.objects.filter(pk=run.pk, status__in=EvalRun.UNFINISHED).update(
+        status=status, summary=summary or {}, error=error, finished_at=timezone.now())
     run.refresh_from_db()
     return run

@@ -1,4 +1,4 @@
-"""Every write of evaluations: cases (one by one and as JSON Lines) and run requests.
+"""Every write of evaluations: cases (one by one and as JSON Lines), run requests and cancellations.
 
 Cases are the spec authors' (they need `personas.add_personaspec` on the twin, or to own it); a run
 costs model calls, so asking for one needs the same. Services raise `core.errors`, never responses.
@@ -154,6 +154,21 @@ def eval_run_request(*, persona_spec: PersonaSpec, actor) -> RunRequest:
     except IntegrityError:  # a concurrent request queued the same run first (partial unique index)
         return RunRequest(EvalRun.objects.get(**unfinished), created=False)
     return RunRequest(run, created=True)
+
+
+def eval_run_cancel(*, run: EvalRun, actor) -> EvalRun:
+    """Cancel a queued or running run: it is finished at once, as "cancelled", and never counts for the
+    publish gate. A queued run is not started (its job finds it finished); a running one stops asking
+    the model within a second (`evaluations.runner`), keeping the results it recorded; the calls already
+    in flight end on their own, unrecorded. The same permission as asking for a run; Conflict when the
+    run has already finished."""
+    require(actor, SpecAction.ADD, run.twin)
+    cancelled = EvalRun.objects.filter(pk=run.pk, status__in=EvalRun.UNFINISHED).update(
+        status=EvalRun.Status.CANCELLED, finished_at=timezone.now(), error=f"Cancelled by {actor.username}.")
+    run.refresh_from_db()
+    if not cancelled:
+        raise Conflict(f"Evaluation run {run.pk} has already finished ({run.status}): nothing to cancel.")
+    return run
 
 
 def _abandon_stalled(runs) -> None:

@@ -5,6 +5,7 @@ from evaluations.api import (
     EvalCaseExportView,
     EvalCaseImportView,
     EvalCaseListView,
+    EvalRunCancelView,
     EvalRunDetailView,
     VersionEvaluationsView,
 )
@@ -20,4 +21,5 @@ urlpatterns = [
     re_path(rf"^{TWIN}/persona-specs/(?P<version>\d+\.\d+\.\d+)/evaluations/?$", VersionEvaluationsView.as_view(),
             name="version-evaluations"),
     re_path(rf"^{TWIN}/evaluations/(?P<run_id>{UUID})/?$", EvalRunDetailView.as_view(), name="eval-run"),
+    re_path(rf"^{TWIN}/evaluations/(?P<run_id>{UUID})/cancel/?$", EvalRunCancelView.as_view(), name="eval-run-cancel"),
 ]

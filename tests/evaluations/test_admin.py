@@ -68,3 +68,26 @@ def test_the_review_page_button_queues_a_run_once(in_acme, acme, eval_twin, eval
     assert "Could not run the evaluation: You may not add persona specs to this twin." in text(refused)
     with schema_context("acme"):
         assert EvalRun.objects.filter(persona_spec=draft).count() == 1
+
+
+def test_the_review_page_cancels_a_queued_run(in_acme, acme, eval_twin, eval_owner):
+    with schema_context("acme"):
+        draft = persona_spec_create(twin=eval_twin, actor=eval_owner, spec=example_spec())
+    client = admin_client(acme, make_user(acme, "eval-admin-canceller", perms=AUTHOR_PERMS, staff=True))
+    client.post(f"/admin/evaluations/evalrun/request/{draft.pk}/")
+    with schema_context("acme"):
+        run = EvalRun.objects.get(persona_spec=draft)
+    assert 'id="cancel-evaluation"' in text(client.get(review_url(draft)))
+    viewer = admin_client(acme, make_user(acme, "eval-cancel-viewer", perms=["personas.view_personaspec"], staff=True))
+    assert 'id="cancel-evaluation"' not in text(viewer.get(review_url(draft)))
+    refused = viewer.post(f"/admin/evaluations/evalrun/{run.pk}/cancel/", follow=True)
+    assert "Could not cancel the evaluation: You may not add persona specs to this twin." in text(refused)
+
+    cancelled = client.post(f"/admin/evaluations/evalrun/{run.pk}/cancel/", follow=True)
+    page = text(cancelled)
+    assert "Cancelled the evaluation" in page and "Cancelled by eval-admin-canceller." in page
+    assert 'id="cancel-evaluation"' not in page and "cases passed" not in page
+    again = client.post(f"/admin/evaluations/evalrun/{run.pk}/cancel/", follow=True)
+    assert "has already finished (cancelled): nothing to cancel" in text(again)
+    with schema_context("acme"):
+        assert EvalRun.objects.get(pk=run.pk).status == "cancelled"

@@ -157,3 +157,93 @@ def test_a_run_that_lost_its_worker_does_not_block_a_new_one(in_acme, eval_twin,
     assert fresh.created and fresh.run.pk != stuck.pk
     stuck.refresh_from_db()
     assert stuck.status == "error" and "worker stopped" in stuck.error
+
+
+# --- cancelling -------------------------------------------------------------------------------------
+
+def test_a_cancelled_queued_run_is_never_started_and_never_passes_the_gate(in_acme, eval_twin, eval_owner):
+    from evaluations.selectors import latest_finished_run
+    from evaluations.services import eval_run_cancel
+
+    draft = version(eval_twin, eval_owner)
+    queued = eval_run_request(persona_spec=draft, actor=eval_owner).run
+    cancelled = eval_run_cancel(run=queued, actor=eval_owner)
+    assert (cancelled.status, cancelled.error) == ("cancelled", "Cancelled by eval-owner.")
+    assert cancelled.finished_at is not None
+    after_job = execute_run(queued.pk)  # the job the request queued runs later, and finds it finished
+    assert after_job.status == "cancelled" and after_job.results.count() == 0 and after_job.started_at is None
+    assert latest_finished_run(draft) is None
+    fresh = eval_run_request(persona_spec=draft, actor=eval_owner)
+    assert fresh.created and fresh.run.pk != queued.pk  # a cancelled run does not stand in for a new one
+
+
+def test_cancelling_a_running_run_stops_it_within_a_second_and_keeps_what_it_recorded(
+        committed_db, model_provider, settings):
+    """The run executes in a thread with its own connection, as a worker would, and the cancellation
+    comes from this thread's connection, as an API request would: rows are committed (unique twin)."""
+    import threading
+    import uuid
+
+    from config.models import Tenant
+    from evaluations.services import eval_run_cancel
+    from tests.personas.builders import new_twin
+
+    owner = demo_admin(Tenant.objects.get(schema_name="acme"))
+    settings.EVAL_CONCURRENCY = 1
+    with schema_context("acme"):
+        twin = new_twin(owner, f"Cancelled run twin {uuid.uuid4().hex[:8]}")
+        draft = version(twin, owner, examples=False)
+        for index in range(8):
+            eval_case_create(twin=twin, actor=owner, data={"name": f"slow {index}", "message": "Slow?"})
+        run = eval_run_request(persona_spec=draft, actor=owner).run
+    finished: list[EvalRun] = []
+    with model_provider(lambda message: "Slowly.", delay_s=0.3):
+        worker = threading.Thread(target=lambda: finished.append(_in_acme(execute_run, run.pk)))
+        worker.start()
+        with schema_context("acme"):
+            deadline = time.monotonic() + 10
+            while EvalRun.objects.get(pk=run.pk).progress_done < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cancelled_at = time.monotonic()
+            eval_run_cancel(run=run, actor=owner)
+        worker.join(timeout=10)
+        stopped_after = time.monotonic() - cancelled_at
+    assert not worker.is_alive() and stopped_after < 2.0
+    [result] = finished
+    assert result.status == "cancelled" and result.error == f"Cancelled by {owner.username}."
+    with schema_context("acme"):
+        recorded = result.results.count()
+        assert 1 <= recorded < 8 and result.summary == {}
+        time.sleep(0.5)  # a call in flight when it stopped ends unrecorded; the status stays
+        assert EvalRun.objects.get(pk=run.pk).status == "cancelled"
+        assert result.results.count() == recorded
+
+
+def test_the_cancel_endpoint(acme, globex, eval_client, eval_twin, eval_owner):
+    from tests.factories import make_user
+
+    with schema_context("acme"):
+        draft = version(eval_twin, eval_owner)
+    queued = eval_client.post(f"/api/twins/{eval_twin.pk}/persona-specs/{draft.version}/evaluations").json()
+    cancel = f"/api/twins/{eval_twin.pk}/evaluations/{queued['id']}/cancel"
+    viewer = api_client(acme, make_user(acme, "eval-cancel-reader", perms=["personas.view_personaspec"]))
+    refused = viewer.post(cancel)
+    assert refused.status_code == 403 and "may not add persona specs" in refused.json()["detail"]
+    assert api_client(globex, demo_admin(globex)).post(cancel).status_code == 404
+    response = eval_client.post(cancel)
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["error"]) == ("cancelled", "Cancelled by eval-owner.")
+    again = eval_client.post(cancel)
+    assert again.status_code == 409 and "already finished (cancelled)" in again.json()["detail"]
+    missing = f"/api/twins/{eval_twin.pk}/evaluations/00000000-0000-0000-0000-000000000000/cancel"
+    assert eval_client.post(missing).status_code == 404
+
+
+def _in_acme(function, *args):
+    from django.db import connection
+
+    try:
+        with schema_context("acme"):
+            return function(*args)
+    finally:
+        connection.close()  # the thread's own connection
