@@ -57,11 +57,8 @@ def data_queries(captured) -> list[str]:
 def url_of_the_test_database() -> str:
     """A DATABASE_URL naming the test database, for a server or command in its own interpreter
     (the embedded server listens on a Unix socket: its directory, percent-encoded, is the host)."""
-    from urllib.parse import quote
-
     from django.db import connection
 
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    host = quote(str(db["HOST"]), safe="") if str(db["HOST"]).startswith("/") else db["HOST"]
-    return f"postgresql://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    from tests.config.serving import database_url
+
+    return database_url(connection.settings_dict)
