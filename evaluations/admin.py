@@ -162,32 +162,34 @@ class EvalRunAdmin(ReadOnlyAdminMixin, TenantSchemaOnlyAdmin, admin.ModelAdmin):
                      name="evaluations_evalrun_cancel"),
                 *super().get_urls()]
 
-    def cancel_view(self, request, run_id):
-        """POST from a version's review page: cancel its queued or running evaluation."""
-        run = get_object_or_404(EvalRun.objects.select_related("twin__owner"), pk=unquote(run_id))
-        back = reverse("admin:personas_personaspec_review", args=[run.persona_spec_id]) + "#panel-evaluation"
-        if request.method != "POST":
-            return HttpResponseRedirect(back)
-        try:
-            eval_run_cancel(run=run, actor=request.user)
-        except REFUSALS as refusal:
-            self.message_user(request, f"Could not cancel the evaluation: {refusal.message}", messages.ERROR)
-        else:
-            self.message_user(request, f"Cancelled the evaluation of {run.twin} {run.version}.", messages.SUCCESS)
-        return HttpResponseRedirect(back)
-
     def request_view(self, request, spec_id):
         """POST from a version's review page: queue its evaluation (or find the one already queued)."""
         persona_spec = get_object_or_404(PersonaSpec.objects.select_related("twin__owner"), pk=unquote(spec_id))
-        back = reverse("admin:personas_personaspec_review", args=[persona_spec.pk]) + "#panel-evaluation"
-        if request.method != "POST":
-            return HttpResponseRedirect(back)
-        try:
+
+        def request_run() -> str:
             requested = eval_run_request(persona_spec=persona_spec, actor=request.user)
-        except REFUSALS as refusal:
-            self.message_user(request, f"Could not run the evaluation: {refusal.message}", messages.ERROR)
-        else:
             what = "Queued" if requested.created else "Already queued or running:"
-            self.message_user(request, f"{what} the evaluation of {persona_spec.twin} {persona_spec.version} "
-                                       f"({requested.run.progress_total} cases).", messages.SUCCESS)
-        return HttpResponseRedirect(back)
+            return (f"{what} the evaluation of {persona_spec.twin} {persona_spec.version} "
+                    f"({requested.run.progress_total} cases).")
+
+        return self._from_review_page(request, persona_spec.pk, request_run, "Could not run the evaluation")
+
+    def cancel_view(self, request, run_id):
+        """POST from a version's review page: cancel its queued or running evaluation."""
+        run = get_object_or_404(EvalRun.objects.select_related("twin__owner"), pk=unquote(run_id))
+
+        def cancel() -> str:
+            eval_run_cancel(run=run, actor=request.user)
+            return f"Cancelled the evaluation of {run.twin} {run.version}."
+
+        return self._from_review_page(request, run.persona_spec_id, cancel, "Could not cancel the evaluation")
+
+    def _from_review_page(self, request, spec_pk, act, refused: str):
+        """A button of the review page's evaluation panel: on POST, `act()` and show what it says (or the
+        refusal after `refused`); then back to the panel. Any other method just goes back."""
+        if request.method == "POST":
+            try:
+                self.message_user(request, act(), messages.SUCCESS)
+            except REFUSALS as refusal:
+                self.message_user(request, f"{refused}: {refusal.message}", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:personas_personaspec_review", args=[spec_pk]) + "#panel-evaluation")
