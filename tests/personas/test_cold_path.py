@@ -1,12 +1,12 @@
 """The cold path's rewrites (issue #13) against the straightforward code they replaced.
 
-Each reference below is the earlier implementation, kept here verbatim in what it computes; the
-rewrites must give equal results on any input, not only on the fixtures the digests cover.
+Each reference below is the earlier implementation, kept here verbatim in what it computes (helpers
+the rewrites left as they were, such as `_scalar`, are imported instead); the rewrites must give equal
+results on any input, not only on the fixtures the digests cover.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 
@@ -33,7 +33,7 @@ from personas.compliance import (
     _structure_named,
     content_words,
 )
-from personas.prompt_text import list_lines, mapping_lines, module_block
+from personas.prompt_text import _scalar, list_lines, mapping_lines, module_block  # _scalar: unchanged
 from personas.spec import INTENT_LABELS, Module, PersonaSpecV1, parse_spec
 
 _text = st.text(max_size=12) | st.sampled_from(["", "a\nb", "direct", "x" * 3])
@@ -43,20 +43,6 @@ _json_values = st.recursive(
     max_leaves=12,
 )
 _mappings = st.dictionaries(_text, _json_values, max_size=5)
-
-
-def _reference_scalar(value, pad: str) -> str:
-    if isinstance(value, str):
-        return value.replace("\n", f"\n{pad}  ")
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _reference_mapping_lines(mapping, depth: int = 0) -> list[str]:
@@ -71,13 +57,13 @@ def _reference_mapping_lines(mapping, depth: int = 0) -> list[str]:
             lines.append(f"{pad}- {key}:")
             lines.extend(_reference_list_lines(value, depth + 1))
         else:
-            lines.append(f"{pad}- {key}: {_reference_scalar(value, pad)}")
+            lines.append(f"{pad}- {key}: {_scalar(value, pad)}")
     return lines
 
 
 def _reference_list_lines(items, depth: int = 0) -> list[str]:
     pad = "  " * depth
-    return [f"{pad}- {_reference_scalar(item, pad)}" for item in items]
+    return [f"{pad}- {_scalar(item, pad)}" for item in items]
 
 
 def _reference_module_block(module: Module) -> str:

@@ -30,6 +30,16 @@ def newest_draft(twin_id) -> PersonaSpec:
         return PersonaSpec.objects.of_twin(twin_id).newest_first().first()
 
 
+def open_editor_from_active(page, base_url, owner, spec: dict) -> PersonaSpec:
+    """A fresh twin with `spec` live, and the admin's editor opened on it (*Add persona spec version*
+    from the active version), signed in as the demo admin; returns the live version."""
+    source = twin_with_version(owner, spec)
+    log_in(page, base_url, "admin")
+    page.goto(f"{base_url}{ADD}?twin={source.twin_id}&from=active")
+    wait_for_editor(page)
+    return source
+
+
 def without_version(spec: dict) -> dict:
     return {key: value for key, value in spec.items() if key != "version"}
 
@@ -42,10 +52,7 @@ def save_unedited(page) -> None:
 
 def test_the_max_fixture_goes_through_the_editor_unedited_and_comes_back_byte_identical(page, base_url, owner,
                                                                                       screenshot):
-    source = twin_with_version(owner, max_spec())
-    log_in(page, base_url, "admin")
-    page.goto(f"{base_url}{ADD}?twin={source.twin_id}&from=active")
-    wait_for_editor(page)
+    source = open_editor_from_active(page, base_url, owner, max_spec())
     page.wait_for_selector(".spec-editor-status.good")
     assert page.inner_text(".spec-editor-status") == "No problems found."
     assert page.locator(".spec-editor .cm-lineNumbers").count() == 1
@@ -116,10 +123,7 @@ def test_the_largest_spec_the_limits_allow_keeps_every_value_and_type(page, base
 
 def test_format_json_keeps_numbers_as_written(page, base_url, owner):
     """Formatting through JavaScript numbers would turn 1.0 into 1 (an integer to the server)."""
-    source = twin_with_version(owner, example_spec())
-    log_in(page, base_url, "admin")
-    page.goto(f"{base_url}{ADD}?twin={source.twin_id}&from=active")
-    wait_for_editor(page)
+    open_editor_from_active(page, base_url, owner, example_spec())
     spec = without_version(example_spec())
     spec["metadata"] = {"ratio": 1.0, "big": 9007199254740993, "z": True, "a": ["one-point-five-oh"]}
     text = json.dumps(dict(reversed(spec.items()))).replace('"one-point-five-oh"', "1.50")
@@ -133,10 +137,7 @@ def test_format_json_keeps_numbers_as_written(page, base_url, owner):
 
 def test_an_invalid_value_is_marked_where_it_is_and_server_problems_at_their_pointer(page, base_url, owner,
                                                                                     screenshot):
-    source = twin_with_version(owner, example_spec())
-    log_in(page, base_url, "admin")
-    page.goto(f"{base_url}{ADD}?twin={source.twin_id}&from=active")
-    wait_for_editor(page)
+    source = open_editor_from_active(page, base_url, owner, example_spec())
     spec = without_version(example_spec())
 
     # The schema check, while typing: the wrong value itself is marked, with the server's wording.
