@@ -110,11 +110,7 @@ def publish_policy_update(*, twin: Twin | None, actor, channel: str = AuditEvent
             row.save()
     except IntegrityError:  # another request created the tenant default meanwhile
         raise Conflict("The publish policy was changed at the same time by someone else: try again.") from None
-    details = {"before": before.described(), "after": after.described()}
-    PolicyChange.objects.create(actor=actor, actor_username=actor.username, channel=channel, twin=twin, **details)
-    if twin is not None:
-        audit_event_record(actor=actor, action=AuditEvent.Action.POLICY_CHANGE, channel=channel, twin=twin,
-                           details=details)
+    _record_policy_change(actor=actor, channel=channel, twin=twin, before=before, after=after)
     return after
 
 
@@ -135,11 +131,18 @@ def publish_policy_remove(*, twin: Twin, actor, channel: str = AuditEvent.Channe
         return before
     before.row.delete()
     after = publish_policy_for(twin)
+    _record_policy_change(actor=actor, channel=channel, twin=twin, before=before, after=after)
+    return after
+
+
+def _record_policy_change(*, actor, channel: str, twin: Twin | None, before: EffectivePolicy,
+                          after: EffectivePolicy) -> None:
+    """In the policy log, and for a twin in its audit trail too (the tenant default belongs to no twin)."""
     details = {"before": before.described(), "after": after.described()}
     PolicyChange.objects.create(actor=actor, actor_username=actor.username, channel=channel, twin=twin, **details)
-    audit_event_record(actor=actor, action=AuditEvent.Action.POLICY_CHANGE, channel=channel, twin=twin,
-                       details=details)
-    return after
+    if twin is not None:
+        audit_event_record(actor=actor, action=AuditEvent.Action.POLICY_CHANGE, channel=channel, twin=twin,
+                           details=details)
 
 
 def _validate(row: PublishPolicy) -> None:
